@@ -1,0 +1,16 @@
+"""ember: Keras-style deep learning on PyTorch, fast by default.
+
+`import ember as keras` runs Keras 3 style code; `from ember import layers, models` mirrors
+`from tensorflow.keras import layers, models`.
+"""
+
+from ember import (activations, backend, callbacks, config, constraints, datasets, initializers, layers, losses,
+                   metrics, models, optimizers, preprocessing, regularizers, utils)
+from ember.layers import Input, Layer
+from ember.models import Model, Sequential, load_model
+
+__version__ = "0.1.0"
+
+__all__ = ["Sequential", "Model", "Input", "Layer", "load_model", "layers", "models", "activations", "callbacks",
+           "config", "constraints", "datasets", "initializers", "losses", "metrics", "optimizers", "preprocessing",
+           "regularizers", "utils", "backend"]

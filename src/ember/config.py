@@ -1,0 +1,59 @@
+"""ember's settings, in one explicit place: the compute device and the float type.
+
+The device is chosen automatically (CUDA, then Apple MPS, then the CPU) unless pinned with
+`set_device`. Nothing here reads files or environment variables deep in the code.
+"""
+
+from __future__ import annotations
+
+import torch
+
+_device: torch.device | None = None
+_floatx: str = "float32"
+
+_FLOAT_TYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
+                "float64": torch.float64}
+
+
+def set_device(device: str | torch.device | None) -> None:
+    """Pins the device models train on (`"cpu"`, `"cuda"`, `"cuda:1"`, `"mps"`); None re-enables auto."""
+    global _device
+    if device is None:
+        _device = None
+        return
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"set_device({str(device)!r}): CUDA is not available on this machine; "
+                         "use 'cpu' or None for automatic choice.")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("set_device('mps'): Apple MPS is not available on this machine; use 'cpu'.")
+    _device = device
+
+
+def get_device() -> torch.device:
+    """The device models train on: the pinned one, else CUDA, then MPS, then CPU."""
+    if _device is not None:
+        return _device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def floatx() -> str:
+    """The default float type of weights and float inputs, as a string (Keras's `floatx`)."""
+    return _floatx
+
+
+def set_floatx(value: str) -> None:
+    """Sets the default float type: one of float16, bfloat16, float32, float64."""
+    global _floatx
+    if value not in _FLOAT_TYPES:
+        raise ValueError(f"set_floatx: unknown float type {value!r}; expected one of {sorted(_FLOAT_TYPES)}.")
+    _floatx = value
+
+
+def float_dtype() -> torch.dtype:
+    """`floatx()` as a torch dtype."""
+    return _FLOAT_TYPES[_floatx]

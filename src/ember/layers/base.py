@@ -1,0 +1,339 @@
+"""The Layer lifecycle: Keras-style construction, lazy `build` from the first input, weights.
+
+A layer is a `torch.nn.Module`. `__init__` stores the constructor arguments; `build(input_shape)`
+creates the weights once, from the first input seen (or from `input_shape=`/`Input(...)`);
+`forward` computes. Once built, a layer is a plain module. Keras-style subclasses that define
+`build` and `call` work too.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ember import config, constraints, initializers, regularizers
+from ember._naming import to_snake_case, unique_name
+from ember._tree import first_leaf, flatten, map_structure
+from ember.layers import shapes
+
+Shape = tuple[int | None, ...]
+
+
+class Layer(nn.Module):
+    """Base class of ember layers (and of models).
+
+    Args:
+        name: unique name; derived from the class name when omitted (`dense`, `dense_1`, ...).
+        trainable: whether the layer's weights are updated by training.
+        input_shape: shape of one sample (no batch axis), for the first layer of a model.
+        input_dim: shorthand for `input_shape=(input_dim,)`.
+        activity_regularizer: penalty on the layer's output, added to the training loss.
+    """
+
+    def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,
+                 input_shape: tuple[int | None, ...] | None = None, input_dim: int | None = None,
+                 batch_size: int | None = None, activity_regularizer: Any = None, **kwargs: Any) -> None:
+        super().__init__()
+        batch_input_shape = kwargs.pop("batch_input_shape", None)  # Keras 2 spelling
+        if batch_input_shape is not None:
+            batch_size, input_shape = batch_input_shape[0], tuple(batch_input_shape[1:])
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword arguments {sorted(kwargs)}.")
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self.built = False
+        self._trainable = bool(trainable)
+        self._dtype_policy = dtype
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._declared_input_shape = _declared_shape(input_shape, input_dim, batch_size)
+        self._own_weights: list[str] = []  # in creation order, as Keras lists them
+        self._weight_regularizers: list[tuple[str, regularizers.Regularizer]] = []
+        self._weight_constraints: list[tuple[str, constraints.Constraint]] = []
+        self._initializers: dict[str, Any] = {}
+        self._call_losses: list[torch.Tensor] = []
+        self.input_spec_shape: Shape | list | None = None
+        self.output_spec_shape: Shape | list | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+    def build(self, input_shape: Any) -> None:
+        """Creates the weights from the input shape (batch axis first, None when unknown)."""
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """Keras-style computation; ember's own layers override `forward` instead."""
+        raise NotImplementedError(f"{type(self).__name__} must define call() or forward().")
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if _accepts_training(type(self).call) and "training" not in kwargs:
+            kwargs["training"] = self.training
+        return self.call(*args, **kwargs)
+
+    def __call__(self, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        from ember.layers.symbolic import is_symbolic, symbolic_call
+
+        if first_leaf((args, kwargs), is_symbolic) is not None:
+            return symbolic_call(self, args, dict(kwargs, **({} if training is None else {"training": training})))
+        if not self.built:
+            self._build_from_arguments(args)
+        if shapes.is_shape_inference(args):
+            return shapes.call_for_shapes(self, args, kwargs)
+        if training is not None and training != self.training:
+            with _mode(self, training):
+                return self._call_and_track_losses(args, kwargs)
+        return self._call_and_track_losses(args, kwargs)
+
+    def _call_and_track_losses(self, args: tuple, kwargs: dict) -> Any:
+        self._call_losses = []
+        outputs = super().__call__(*args, **kwargs)
+        if self.activity_regularizer is not None:
+            for output in flatten(outputs):
+                self._call_losses.append(self.activity_regularizer(output))
+        return outputs
+
+    def _build_from_arguments(self, args: tuple) -> None:
+        tensor_args = [arg for arg in args if first_leaf(arg, _is_tensor_like) is not None]
+        input_shapes = [map_structure(_batchless_shape, arg) for arg in tensor_args]
+        device = getattr(first_leaf(args, _is_tensor_like), "device", None)
+        self.build_from_shapes(*input_shapes, device=device)
+
+    def build_from_shapes(self, *input_shapes: Any, device: torch.device | None = None) -> None:
+        """Runs `build` once with Keras-style shapes (batch axis None), outside any shape-inference mode."""
+        if self.built:
+            return
+        with shapes.real_tensors(), _default_device(device):
+            self.build(*input_shapes) if input_shapes else self.build(None)
+        self.built = True
+        self.input_spec_shape = input_shapes[0] if len(input_shapes) == 1 else list(input_shapes)
+        if not self._trainable:
+            self.trainable = False
+
+    # ------------------------------------------------------------------- weights
+    def add_weight(self, name_or_shape: Any = None, shape: Any = None, initializer: Any = None,
+                   dtype: torch.dtype | None = None, trainable: bool = True, regularizer: Any = None,
+                   constraint: Any = None, name: str | None = None) -> torch.Tensor:
+        """Creates, registers and returns a weight (a Parameter, or a buffer when not trainable).
+
+        Accepts both Keras 3's `add_weight(shape=..., initializer=..., name=...)` and
+        Keras 2's `add_weight(name, shape, ...)`.
+        """
+        if isinstance(name_or_shape, str):
+            name = name_or_shape
+        elif name_or_shape is not None:
+            shape = name_or_shape
+        shape = (shape,) if isinstance(shape, int) else tuple(shape or ())
+        if any(dim is None or int(dim) < 0 for dim in shape):
+            raise ValueError(f"Layer '{self.name}': weight {name!r} needs a fully known shape; got {shape}. "
+                             "Unknown dimensions must be resolved in build() from the input shape.")
+        name = _attribute_name(name or f"weight_{len(self._own_weights)}")
+        init = initializers.get(initializer if initializer is not None else
+                                ("glorot_uniform" if len(shape) >= 2 else "zeros"))
+        value = init(tuple(int(d) for d in shape), dtype or config.float_dtype()).to(_DEVICE.current)
+        if trainable:
+            setattr(self, name, nn.Parameter(value))
+        else:
+            self.register_buffer(name, value)
+        self._own_weights.append(name)
+        self._initializers[name] = init
+        regularizer = regularizers.get(regularizer)
+        if regularizer is not None:
+            self._weight_regularizers.append((name, regularizer))
+        constraint = constraints.get(constraint)
+        if constraint is not None:
+            self._weight_constraints.append((name, constraint))
+        return getattr(self, name)
+
+    def reset_parameters(self) -> None:
+        """Draws every own weight again from its initializer (allocation stays as it is)."""
+        with torch.no_grad():
+            for name, init in self._initializers.items():
+                tensor = getattr(self, name)
+                tensor.copy_(init(tuple(tensor.shape), tensor.dtype))
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        """All weights in Keras's order: own trainable, own non-trainable, then sublayers'."""
+        own = [getattr(self, n) for n in self._own_weights]
+        ordered = [w for w in own if isinstance(w, nn.Parameter)] + [w for w in own if not isinstance(w, nn.Parameter)]
+        seen = {id(w) for w in ordered}
+        for child in self.children():
+            child_weights = child.weights if isinstance(child, Layer) else _module_weights(child)
+            for weight in child_weights:
+                if id(weight) not in seen:
+                    seen.add(id(weight))
+                    ordered.append(weight)
+        return ordered
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        return [w for w in self.weights if isinstance(w, nn.Parameter) and w.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        return [w for w in self.weights if not (isinstance(w, nn.Parameter) and w.requires_grad)]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The weights as NumPy arrays, in Keras's order and layouts."""
+        return [w.detach().cpu().numpy().copy() for w in self.weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Loads arrays given in `get_weights()` order; counts and shapes must match."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(f"Layer '{self.name}' has {len(own)} weights; set_weights got {len(weights)} arrays.")
+        with torch.no_grad():
+            for index, (target, value) in enumerate(zip(own, weights)):
+                value = torch.as_tensor(np.asarray(value))
+                if tuple(value.shape) != tuple(target.shape):
+                    raise ValueError(f"Layer '{self.name}': weight {index} has shape {tuple(target.shape)}; "
+                                     f"set_weights got shape {tuple(value.shape)}.")
+                target.copy_(value.to(target.dtype))
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights (trainable and not)."""
+        if not self.built and not list(self.parameters()):
+            raise ValueError(f"Layer '{self.name}' is not built yet, so it has no weights to count. "
+                             "Call it on data or give the model an input shape first.")
+        return sum(w.numel() for w in self.weights)
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for parameter in self.parameters():
+            parameter.requires_grad_(self._trainable)
+        for child in self.modules():
+            if isinstance(child, Layer):
+                child._trainable = self._trainable
+
+    # -------------------------------------------------------------------- losses
+    def add_loss(self, loss: torch.Tensor) -> None:
+        """Adds a scalar to the training loss of the current call (Keras's `add_loss`)."""
+        self._call_losses.append(loss)
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Regularization penalties of this layer and its sublayers, plus losses added in the last call."""
+        collected = []
+        for module in self.modules():
+            if isinstance(module, Layer):
+                collected.extend(reg(getattr(module, name)) for name, reg in module._weight_regularizers)
+                collected.extend(module._call_losses)
+        return collected
+
+    def apply_constraints(self) -> None:
+        """Projects constrained weights of this layer and its sublayers (after an optimizer step)."""
+        with torch.no_grad():
+            for module in self.modules():
+                if isinstance(module, Layer):
+                    for name, constraint in module._weight_constraints:
+                        weight = getattr(module, name)
+                        weight.copy_(constraint(weight))
+
+    # -------------------------------------------------------------------- config
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON values, so that `cls(**config)` rebuilds the layer."""
+        config_dict: dict[str, Any] = {"name": self.name, "trainable": self._trainable}
+        if self._declared_input_shape is not None:
+            config_dict["input_shape"] = list(self._declared_input_shape[1:])
+        if self.activity_regularizer is not None:
+            config_dict["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config_dict
+
+    @classmethod
+    def from_config(cls, config_dict: dict[str, Any]) -> "Layer":
+        return cls(**config_dict)
+
+    @property
+    def input_shape(self) -> Any:
+        """The batch-first shape the layer was built for (Keras's `layer.input_shape`)."""
+        return self.input_spec_shape
+
+    @property
+    def output_shape(self) -> Any:
+        """The batch-first output shape, known once the layer has seen a shape (Keras's `output_shape`)."""
+        return self.output_spec_shape
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The output shape for an input shape, found by running the layer on fake tensors."""
+        return shapes.output_shape(self, input_shape)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+
+class _DeviceSlot:
+    """Where `add_weight` allocates while a layer is being built (the first input's device)."""
+
+    current: torch.device | None = None
+
+
+_DEVICE = _DeviceSlot()
+
+
+class _default_device:
+    def __init__(self, device: torch.device | None) -> None:
+        self.device = device
+
+    def __enter__(self) -> None:
+        self.previous, _DEVICE.current = _DEVICE.current, self.device
+
+    def __exit__(self, *exc: Any) -> None:
+        _DEVICE.current = self.previous
+
+
+class _mode:
+    """Temporarily puts a module in training or inference mode."""
+
+    def __init__(self, module: nn.Module, training: bool) -> None:
+        self.module, self.training = module, training
+
+    def __enter__(self) -> None:
+        self.previous = self.module.training
+        self.module.train(self.training)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.module.train(self.previous)
+
+
+@functools.lru_cache(maxsize=None)
+def _accepts_training(function: Any) -> bool:
+    try:
+        return "training" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_tensor_like(value: Any) -> bool:
+    return isinstance(value, torch.Tensor) or hasattr(value, "shape") and hasattr(value, "dtype")
+
+
+def _batchless_shape(value: Any) -> Any:
+    if not _is_tensor_like(value):
+        return value
+    shape = tuple(value.shape)
+    return (None,) + tuple(shape[1:]) if shape else ()
+
+
+def _declared_shape(input_shape: Any, input_dim: int | None, batch_size: int | None) -> Shape | None:
+    if input_shape is None and input_dim is None:
+        return None
+    if input_shape is None:
+        input_shape = (input_dim,)
+    if isinstance(input_shape, int):
+        input_shape = (input_shape,)
+    return (batch_size,) + tuple(None if d is None else int(d) for d in input_shape)
+
+
+def _attribute_name(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
+    return cleaned if cleaned and not cleaned[0].isdigit() else f"w_{cleaned}"
+
+
+def _module_weights(module: nn.Module) -> list[torch.Tensor]:
+    return list(module.parameters()) + list(module.buffers())

@@ -1,0 +1,146 @@
+"""Shapes without computation: layers run on fake tensors to learn output shapes and check inputs.
+
+Shape logic is written once, in each layer's `forward`; running it on `FakeTensor`s (metadata
+only, no data, no arithmetic) gives output shapes for `summary()` and the functional API, and
+turns a shape mismatch into an error that names the layer before any data flows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import torch
+from torch import nn
+from torch._subclasses.fake_tensor import FakeTensor, FakeTensorMode, unset_fake_temporarily
+
+from ember._tree import first_leaf, map_structure
+
+BATCH_PLACEHOLDER = 2  # stands for the unknown batch size
+UNKNOWN_PLACEHOLDER = 1009  # stands for any other unknown dimension (variable sequence lengths)
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """The shape (batch axis first, None where unknown) and dtype of a tensor, without its data."""
+
+    shape: tuple[int | None, ...]
+    dtype: torch.dtype = torch.float32
+
+
+class ShapeMismatchError(ValueError):
+    """A layer could not take the input shape it was given."""
+
+
+def is_shape_inference(args: Any) -> bool:
+    """Whether the arguments are fake tensors (a shape-inference run is going on)."""
+    return first_leaf(args, lambda leaf: isinstance(leaf, FakeTensor)) is not None
+
+
+@contextlib.contextmanager
+def real_tensors() -> Iterator[None]:
+    """Suspends fake-tensor mode, so that `build` allocates real weights."""
+    if torch._C._get_dispatch_mode(torch._C._TorchDispatchModeKey.FAKE) is None:
+        yield
+    else:
+        with unset_fake_temporarily():
+            yield
+
+
+def call_for_shapes(layer: nn.Module, args: tuple, kwargs: dict) -> Any:
+    """Runs a built layer on fake tensors, records its shapes and names it in any error."""
+    try:
+        outputs = nn.Module.__call__(layer, *args, **kwargs)
+    except ShapeMismatchError:
+        raise
+    except Exception as error:  # any failure here is a shape or type mismatch for this layer
+        got = describe(map_structure(batchless, args[0] if len(args) == 1 else list(args)))
+        expected = getattr(layer, "input_spec_shape", None)
+        expected_text = f"it was built for input shape {describe(expected)}; " if expected is not None else ""
+        raise ShapeMismatchError(
+            f"Layer '{getattr(layer, 'name', type(layer).__name__)}' ({type(layer).__name__}) cannot take input "
+            f"shape {got}: {expected_text}{_first_line(error)}") from error
+    if hasattr(layer, "output_spec_shape"):
+        layer.output_spec_shape = map_structure(batchless, outputs)
+    return outputs
+
+
+def run_for_shapes(function: Callable[[Any], Any], specs: Any, module: nn.Module | None = None) -> Any:
+    """Calls `function` on `specs` with every `TensorSpec` leaf replaced by a fake tensor, and
+    returns its outputs with every tensor replaced by a `TensorSpec` (batch axis None)."""
+    with _quiet_fake_tensor_logs(), _inference_mode(module), FakeTensorMode(allow_non_fake_inputs=True):
+        fakes = map_structure(_fake_from_spec, specs)
+        outputs = function(fakes)
+        return map_structure(lambda t: TensorSpec(batchless(t), t.dtype) if isinstance(t, torch.Tensor) else t,
+                             outputs)
+
+
+def output_shape(layer: nn.Module, input_shape: Any, dtype: torch.dtype = torch.float32) -> Any:
+    """The batch-first output shape of `layer` for a batch-first input shape (or a list of them)."""
+    if isinstance(input_shape, tuple):
+        specs = TensorSpec(input_shape, dtype)
+    else:
+        specs = [TensorSpec(tuple(shape), dtype) for shape in input_shape]
+    result = run_for_shapes(lambda fake: layer(fake), specs, module=layer)
+    return map_structure(lambda leaf: leaf.shape if isinstance(leaf, TensorSpec) else leaf, result)
+
+
+def batchless(value: Any) -> Any:
+    """A tensor's shape with the batch axis (and placeholder dims) shown as None."""
+    if not isinstance(value, torch.Tensor):
+        return value
+    dims = list(value.shape)
+    if not dims:
+        return ()
+    return (None,) + tuple(None if d == UNKNOWN_PLACEHOLDER else d for d in dims[1:])
+
+
+def describe(shape: Any) -> str:
+    """A shape as Keras prints it: `(None, 28, 28)`."""
+    if isinstance(shape, tuple):
+        return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    if isinstance(shape, list):
+        return "[" + ", ".join(describe(s) for s in shape) + "]"
+    return str(shape)
+
+
+def _fake_from_spec(spec: Any) -> Any:
+    if not isinstance(spec, TensorSpec):
+        return spec
+    shape, dtype = spec.shape, spec.dtype
+    dims = [BATCH_PLACEHOLDER if i == 0 and d is None else (UNKNOWN_PLACEHOLDER if d is None else d)
+            for i, d in enumerate(shape)]
+    return torch.empty(dims, dtype=dtype)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+@contextlib.contextmanager
+def _inference_mode(module: nn.Module | None) -> Iterator[None]:
+    """No autograd, and inference mode so that nothing (BatchNorm statistics) is updated."""
+    previous = module.training if module is not None else None
+    if module is not None:
+        module.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        if module is not None:
+            module.train(previous)
+
+
+@contextlib.contextmanager
+def _quiet_fake_tensor_logs() -> Iterator[None]:
+    """Fake-tensor dispatch logs every failed op at ERROR level; our own message replaces it."""
+    logger = logging.getLogger("torch._subclasses.fake_tensor")
+    previous = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)

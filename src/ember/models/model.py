@@ -1,0 +1,402 @@
+"""Model: a Layer that can be compiled, trained, evaluated, used for prediction and saved.
+
+`Model.fit` is thin: it checks its arguments, turns the data into device batches, builds the
+callbacks and hands them to the training engine. Subclass it with a `call()` (Keras style), or use
+`Model(inputs, outputs)` (the functional API) or `Sequential`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ember import config, losses, metrics as metrics_module, optimizers
+from ember._tree import first_leaf, flatten, map_structure
+from ember.data import arrays
+from ember.layers import shapes
+from ember.layers.base import Layer
+from ember.training.callbacks import CallbackList, TerminateOnNaN
+from ember.training.engine import Engine
+from ember.training.history import History
+from ember.training.objectives import Objectives
+from ember.training.progress import ProgbarLogger, format_logs
+
+
+class Model(Layer):
+    """A trainable model with Keras's `compile`/`fit`/`evaluate`/`predict`.
+
+    `Model(inputs, outputs)` makes a functional model; subclasses define `call(inputs, training=None)`.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Model":
+        if cls is Model and ("outputs" in kwargs or len(args) >= 2):
+            from ember.models.functional import Functional
+
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, name: str | None = None, trainable: bool = True, **kwargs: Any) -> None:
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self.optimizer: optimizers.Optimizer | None = None
+        self.compiled = False
+        self.stop_training = False
+        self.stopped_on_nonfinite_loss = False
+        self.history: History | None = None
+        self._compile_arguments: dict[str, Any] = {}
+        self._objectives: Objectives | None = None
+        self._output_specs: list[shapes.TensorSpec] | None = None
+
+    # ----------------------------------------------------------------- structure
+    @property
+    def layers(self) -> list[nn.Module]:
+        """The model's layers, in order."""
+        return [module for module in self.children() if not isinstance(module, nn.ModuleList)]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> nn.Module:
+        """A layer by name or by index in `layers`."""
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"Model '{self.name}' has {len(self.layers)} layers; index {index} is out of range.")
+            return self.layers[index]
+        for layer in self.layers:
+            if getattr(layer, "name", None) == name:
+                return layer
+        names = [getattr(layer, "name", type(layer).__name__) for layer in self.layers]
+        raise ValueError(f"No layer named {name!r} in model '{self.name}'. Its layers are: {names}.")
+
+    @property
+    def output_names(self) -> list[str]:
+        count = len(self._output_specs) if self._output_specs is not None else 1
+        return ["output"] if count == 1 else [f"output_{i + 1}" for i in range(count)]
+
+    def input_float_types(self) -> Any:
+        """Whether each input is a float input (True) or integer ids (False); True when unknown."""
+        return True
+
+    def build(self, input_shape: Any = None) -> None:
+        """Builds the weights for a batch-first input shape, e.g. `model.build((None, 784))`."""
+        if input_shape is None:
+            return
+        is_single = isinstance(input_shape, tuple) or (isinstance(input_shape, list) and all(
+            isinstance(d, (int, type(None))) for d in input_shape))
+        specs = shapes.TensorSpec(tuple(input_shape)) if is_single else [shapes.TensorSpec(tuple(s)) for s in input_shape]
+        self._infer_outputs(specs)
+
+    def _infer_outputs(self, specs: Any) -> list[shapes.TensorSpec]:
+        """Runs the model on fake inputs: builds every layer, checks shapes, learns the outputs."""
+        if self.built and self.input_spec_shape is not None:
+            self._check_input_shapes(specs)
+        outputs = shapes.run_for_shapes(lambda fake: self(fake), specs, module=self)
+        self._output_specs = [leaf for leaf in flatten(outputs) if isinstance(leaf, shapes.TensorSpec)]
+        if not self.built:
+            self.built = True
+            self.input_spec_shape = map_structure(lambda s: s.shape, specs)
+        return self._output_specs
+
+    def _check_input_shapes(self, specs: Any) -> None:
+        expected = self.input_spec_shape
+        given = [s.shape for s in flatten(specs)]
+        wanted = [expected] if isinstance(expected, tuple) else list(flatten_shapes(expected))
+        if len(given) != len(wanted):
+            raise ValueError(f"Model '{self.name}' expects {len(wanted)} input(s); got {len(given)}.")
+        for index, (got, want) in enumerate(zip(given, wanted)):
+            compatible = len(got) == len(want) and all(w is None or g is None or g == w
+                                                       for g, w in zip(got[1:], want[1:]))
+            if not compatible:
+                which = f"input {index} " if len(wanted) > 1 else "input "
+                raise ValueError(
+                    f"Model '{self.name}' expects {which}shape {shapes.describe(want)}{self._first_layer_hint()}; "
+                    f"got data of shape {shapes.describe(got)}. Reshape the data (e.g. x.reshape(len(x), -1) "
+                    f"to flatten images) or change the model's input shape.")
+
+    def _first_layer_hint(self) -> str:
+        return ""
+
+    # ------------------------------------------------------------------- compile
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None, metrics: Any = None,
+                weighted_metrics: Any = None, run_eagerly: bool = False, steps_per_execution: int = 1,
+                jit_compile: Any = "auto", auto_scale_loss: bool = True) -> None:
+        """Sets the optimizer, loss(es) and metrics used by `fit` and `evaluate` (Keras's arguments)."""
+        if loss is None:
+            raise ValueError("compile() needs a loss, e.g. loss='sparse_categorical_crossentropy' for integer "
+                             "class labels, 'categorical_crossentropy' for one-hot labels, 'mse' for regression.")
+        for spec in flatten(loss) if isinstance(loss, (list, dict)) else [loss]:
+            if spec is not None:
+                losses.get(spec)  # unknown names fail here, listing the valid ones
+        for spec in flatten(metrics) if metrics is not None else []:
+            metrics_module.get(spec)
+        if jit_compile not in ("auto", True, False):
+            raise ValueError(f"jit_compile must be 'auto', True or False; got {jit_compile!r}.")
+        self.optimizer = optimizers.get(optimizer)
+        self._compile_arguments = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+                                   "jit_compile": jit_compile}
+        self._objectives = None
+        self.compiled = True
+
+    def _require_compiled(self, method: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"You must compile the model before calling {method}(): "
+                               "model.compile(optimizer='adam', loss='...', metrics=['accuracy']).")
+
+    def _objectives_for(self, targets: Any) -> Objectives:
+        if self._objectives is None:
+            arguments = self._compile_arguments
+            self._objectives = Objectives(arguments["loss"], arguments["metrics"], arguments["loss_weights"],
+                                          self.output_names)
+        self._objectives.resolve(targets, [spec.shape for spec in self._output_specs])
+        return self._objectives
+
+    # ------------------------------------------------------------------- data in
+    def _prepare(self, x: Any, y: Any, sample_weight: Any, batch_size: int | None, shuffle: bool,
+                 steps: int | None, argument_prefix: str = "") -> tuple[Any, Any]:
+        """A data source for (x, y, sample_weight) and the CPU targets used for checks."""
+        device = config.get_device()
+        if arrays.is_iterable_dataset(x):
+            if y is not None:
+                raise ValueError("When x is a dataset or generator it must yield (x, y) pairs; do not pass y too.")
+            source = arrays.IterableSource(x, torch.device("cpu"), steps, self.input_float_types())
+            first_x, first_y, _ = source.first_batch()
+            self._infer_outputs(_specs_of(first_x))
+            source.device = device
+            return source, first_y
+        if x is None:
+            raise ValueError(f"{argument_prefix}x is required.")
+        x = arrays.to_tensor_tree(x, f"{argument_prefix}x", self.input_float_types())
+        y = arrays.to_tensor_tree(y, f"{argument_prefix}y", False)
+        sample_weight = arrays.to_tensor_tree(sample_weight, f"{argument_prefix}sample_weight")
+        arrays.num_samples(x, y, sample_weight)
+        arrays.check_finite(x, f"{argument_prefix}x")
+        arrays.check_finite(y, f"{argument_prefix}y")
+        self._infer_outputs(_specs_of(x))
+        size = batch_size or 32
+        if size <= 0:
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size}.")
+        return arrays.ArraySource(x, y, sample_weight, size, shuffle, device), y
+
+    def _place(self) -> None:
+        device = config.get_device()
+        if first_leaf(list(self.parameters()) + list(self.buffers()), lambda t: t.device != device) is not None:
+            self.to(device)
+
+    # ----------------------------------------------------------------------- fit
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: int | str = "auto", callbacks: list | None = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool = True, class_weight: dict | None = None,
+            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int = 1) -> History:
+        """Trains the model for `epochs` epochs and returns its History (Keras's arguments and defaults)."""
+        self._require_compiled("fit")
+        if not isinstance(epochs, int) or epochs < 1 or initial_epoch >= epochs:
+            raise ValueError(f"epochs must be an integer above initial_epoch ({initial_epoch}); got {epochs!r}.")
+        if validation_split and validation_data is not None:
+            raise ValueError("Pass either validation_split or validation_data, not both.")
+        if validation_split:
+            if arrays.is_iterable_dataset(x):
+                raise ValueError("validation_split needs arrays; for a dataset or generator pass validation_data.")
+            x, y, sample_weight, validation_data = _split_validation(x, y, sample_weight, validation_split,
+                                                                      self.input_float_types())
+        if class_weight is not None:
+            sample_weight = _class_sample_weights(y, class_weight, sample_weight)
+        source, targets = self._prepare(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        objectives = self._objectives_for(targets)
+        validation = None
+        if validation_data is not None:
+            validation_x, validation_y, validation_weight = _unpack_validation(validation_data)
+            validation, validation_targets = self._prepare(validation_x, validation_y, validation_weight,
+                                                           validation_batch_size or batch_size, False,
+                                                           validation_steps, "validation_data: ")
+            objectives.resolve(validation_targets, [spec.shape for spec in self._output_specs])
+        self._place()
+        objectives.to(config.get_device())
+        self.optimizer.build(self.parameters())
+        self.stopped_on_nonfinite_loss = False
+        self.history = History()
+        verbose = _resolve_verbose(verbose)
+        extra = [] if any(isinstance(c, TerminateOnNaN) for c in callbacks or []) else [TerminateOnNaN()]
+        progress = [ProgbarLogger(verbose)] if verbose else []
+        callback_list = CallbackList(extra + list(callbacks or []) + progress + [self.history], self,
+                                     {"epochs": epochs, "steps": steps_per_epoch or len(source), "verbose": verbose})
+        Engine(self, objectives, self.optimizer).fit(source, callback_list, epochs, initial_epoch, steps_per_epoch,
+                                                     validation, validation_freq)
+        return self.history
+
+    # ------------------------------------------------------------------ evaluate
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto",
+                 sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
+                 return_dict: bool = False) -> Any:
+        """Loss and metrics on the given data: a list (or a scalar with no metrics), or a dict."""
+        self._require_compiled("evaluate")
+        source, targets = self._prepare(x, y, sample_weight, batch_size, False, steps)
+        objectives = self._objectives_for(targets)
+        self._place()
+        objectives.to(config.get_device())
+        callback_list = CallbackList(callbacks or [], self, {"steps": steps or len(source)})
+        results = Engine(self, objectives, self.optimizer).evaluate(source, callback_list, steps)
+        if _resolve_verbose(verbose):
+            print(format_logs(results), flush=True)
+        if return_dict:
+            return results
+        values = list(results.values())
+        return values[0] if len(values) == 1 else values
+
+    # ------------------------------------------------------------------- predict
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto", steps: int | None = None,
+                callbacks: list | None = None) -> Any:
+        """Outputs for `x` as NumPy arrays (a list or dict of them for several outputs)."""
+        source, _ = self._prepare(x, None, None, batch_size, False, steps)
+        self._place()
+        callback_list = CallbackList(callbacks or [], self, {"steps": steps or len(source)})
+        return Engine(self, None, None).predict(source, callback_list, steps)
+
+    # ---------------------------------------------------------------- on batches
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
+                       return_dict: bool = False) -> Any:
+        """One optimizer step on one batch; returns the running loss and metrics."""
+        self._require_compiled("train_on_batch")
+        if class_weight is not None:
+            sample_weight = _class_sample_weights(y, class_weight, sample_weight)
+        source, targets = self._prepare(x, y, sample_weight, len(_first_array(x)), False, None)
+        objectives = self._objectives_for(targets)
+        self._place()
+        objectives.to(config.get_device())
+        self.optimizer.build(self.parameters())
+        engine = Engine(self, objectives, self.optimizer)
+        self.train()
+        for batch in source.epoch():
+            engine.runner.train(batch)
+        return self._batch_results(objectives, return_dict)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
+        """Loss and metrics for one batch, without training."""
+        self._require_compiled("test_on_batch")
+        source, targets = self._prepare(x, y, sample_weight, len(_first_array(x)), False, None)
+        objectives = self._objectives_for(targets)
+        self._place()
+        objectives.to(config.get_device())
+        objectives.reset()
+        engine = Engine(self, objectives, self.optimizer)
+        was_training = self.training
+        self.eval()
+        for batch in source.epoch():
+            engine.runner.test(batch)
+        self.train(was_training)
+        return self._batch_results(objectives, return_dict)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """Outputs for one batch, as NumPy."""
+        return self.predict(x, batch_size=len(_first_array(x)), verbose=0)
+
+    def _batch_results(self, objectives: Objectives, return_dict: bool) -> Any:
+        from ember.training.engine import to_python
+
+        results = to_python(objectives.results())
+        if return_dict:
+            return results
+        values = list(results.values())
+        return values[0] if len(values) == 1 else values
+
+    def reset_metrics(self) -> None:
+        """Zeroes the running loss and metrics."""
+        if self._objectives is not None:
+            self._objectives.reset()
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return list(self._objectives.results()) if self._objectives is not None else []
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, line_length: int | None = None, positions: Any = None, print_fn: Any = None,
+                expand_nested: bool = False, show_trainable: bool = False) -> None:
+        """Prints each layer with its output shape and parameter count, then the totals."""
+        from ember.models.summary import summary_text
+
+        (print_fn or print)(summary_text(self, line_length or 80))
+
+    # -------------------------------------------------------------------- saving
+    def save(self, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True) -> None:
+        """Writes architecture (JSON), weights and optimizer state (safetensors) to one zip file."""
+        from ember import saving
+
+        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+        """Writes the weights alone to a safetensors file."""
+        from ember import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: str | os.PathLike) -> None:
+        """Loads weights written by `save_weights` (or from a full model file)."""
+        from ember import saving
+
+        saving.load_weights(self, filepath)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "trainable": self.trainable}
+
+
+def flatten_shapes(structure: Any) -> list[tuple]:
+    if isinstance(structure, tuple):
+        return [structure]
+    if isinstance(structure, dict):
+        return [s for value in structure.values() for s in flatten_shapes(value)]
+    return [s for value in structure for s in flatten_shapes(value)]
+
+
+def _specs_of(x: Any) -> Any:
+    return map_structure(lambda t: shapes.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype), x)
+
+
+def _first_array(x: Any) -> Any:
+    leaf = first_leaf(x, lambda v: hasattr(v, "shape") or isinstance(v, (list, tuple)))
+    return leaf if leaf is not None else x
+
+
+def _resolve_verbose(verbose: int | str) -> int:
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; got {verbose!r}.")
+    return int(verbose)
+
+
+def _unpack_validation(validation_data: Any) -> tuple[Any, Any, Any]:
+    if arrays.is_iterable_dataset(validation_data):
+        return validation_data, None, None
+    if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+        raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), or a "
+                         "dataset yielding such tuples.")
+    x, y, *rest = validation_data
+    return x, y, rest[0] if rest else None
+
+
+def _split_validation(x: Any, y: Any, sample_weight: Any, fraction: float, float_types: Any) -> tuple:
+    x = arrays.to_tensor_tree(x, "x", float_types)
+    y = arrays.to_tensor_tree(y, "y", False)
+    sample_weight = arrays.to_tensor_tree(sample_weight, "sample_weight")
+    total = arrays.num_samples(x, y, sample_weight)
+    (x_train, y_train, w_train), (x_val, y_val, w_val) = arrays.split_tail((x, y, sample_weight), fraction, total)
+    return x_train, y_train, w_train, (x_val, y_val, w_val)
+
+
+def _class_sample_weights(y: Any, class_weight: dict, sample_weight: Any) -> torch.Tensor:
+    """Per-sample weights from Keras's `class_weight={class_id: weight}` (integer or one-hot targets)."""
+    if y is None or isinstance(y, (dict, list)) and not hasattr(y, "shape") and len(y) and hasattr(y[0], "shape"):
+        raise ValueError("class_weight needs a single array of targets y.")
+    labels = arrays.to_tensor(y, "y", float_type=False)
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(dim=-1)
+    labels = labels.reshape(len(labels), -1)[:, 0].long()
+    table = torch.ones(int(max(max(class_weight), labels.max().item())) + 1)
+    for class_id, weight in class_weight.items():
+        table[int(class_id)] = float(weight)
+    weights = table[labels]
+    if sample_weight is not None:
+        weights = weights * arrays.to_tensor(sample_weight, "sample_weight").reshape(-1)
+    return weights

@@ -1,0 +1,272 @@
+"""Keras-style optimizers that drive `torch.optim` underneath.
+
+An ember optimizer is created before the model has weights (`compile(optimizer=Adam(1e-3))`);
+`build(parameters)` attaches it to them. Keras's extras live here, applied with foreach ops and
+no host synchronisation: `clipnorm` (per tensor), `global_clipnorm`, `clipvalue`, decoupled
+`weight_decay`, and learning-rate schedules evaluated from the step count.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Iterable
+
+import torch
+
+from ember.optimizers import schedules
+
+
+class Optimizer:
+    """Base class. Subclasses set `torch_class` and map their Keras arguments in `torch_arguments()`."""
+
+    torch_class: type[torch.optim.Optimizer]
+
+    def __init__(self, learning_rate: float | schedules.LearningRateSchedule = 0.001,
+                 weight_decay: float | None = None, clipnorm: float | None = None, clipvalue: float | None = None,
+                 global_clipnorm: float | None = None, name: str | None = None, **kwargs: Any) -> None:
+        if "lr" in kwargs:  # Keras 2 spelling, still in many tutorials
+            learning_rate = kwargs.pop("lr")
+        if "decay" in kwargs:
+            kwargs.pop("decay")
+            warnings.warn("The Keras 2 'decay' argument is ignored; use a learning-rate schedule such as "
+                          "ember.optimizers.schedules.InverseTimeDecay.", stacklevel=3)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword arguments {sorted(kwargs)}.")
+        if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError("Pass at most one of clipnorm, clipvalue and global_clipnorm.")
+        if not isinstance(learning_rate, schedules.LearningRateSchedule) and not callable(learning_rate) and (
+                not isinstance(learning_rate, (int, float)) or learning_rate < 0):
+            raise ValueError(f"{type(self).__name__}: learning_rate must be a non-negative number or a "
+                             f"schedule; got {learning_rate!r}.")
+        self.name = name or type(self).__name__.lower()
+        self._schedule = learning_rate if callable(learning_rate) else None
+        self._learning_rate = float(learning_rate(0) if callable(learning_rate) else learning_rate)
+        self.weight_decay, self.clipnorm, self.clipvalue = weight_decay, clipnorm, clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.iterations = 0
+        self.torch_optimizer: torch.optim.Optimizer | None = None
+        self._parameters: list[torch.nn.Parameter] = []
+
+    def torch_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for `torch_class`, besides the parameters and the learning rate."""
+        return {}
+
+    def decouples_weight_decay(self) -> bool:
+        """Whether `weight_decay` is applied here (True) or by the torch optimizer itself."""
+        return True
+
+    # ------------------------------------------------------------------ lifecycle
+    def build(self, parameters: Iterable[torch.nn.Parameter]) -> None:
+        """Attaches the optimizer to the trainable parameters (once; later calls are ignored)."""
+        if self.torch_optimizer is not None:
+            return
+        self._parameters = [p for p in parameters if p.requires_grad]
+        if not self._parameters:
+            raise ValueError("The model has no trainable weights to optimize. Build the model (give the first "
+                             "layer an input_shape) and check that its layers are trainable.")
+        self.torch_optimizer = self.torch_class(self._parameters, lr=self._learning_rate, **self.torch_arguments())
+
+    @property
+    def built(self) -> bool:
+        return self.torch_optimizer is not None
+
+    def zero_grad(self) -> None:
+        self.torch_optimizer.zero_grad(set_to_none=True)
+
+    def step(self) -> None:
+        """Clips gradients, decays weights, applies the schedule and takes one optimizer step."""
+        if self._schedule is not None:
+            self.learning_rate = self._schedule(self.iterations)
+        gradients = [p.grad for p in self._parameters if p.grad is not None]
+        if gradients:
+            self._clip(gradients)
+            if self.weight_decay and self.decouples_weight_decay():
+                with torch.no_grad():
+                    decayed = [p for p in self._parameters if p.grad is not None]
+                    torch._foreach_mul_(decayed, 1.0 - self._learning_rate * self.weight_decay)
+        self.torch_optimizer.step()
+        self.iterations += 1
+
+    def _clip(self, gradients: list[torch.Tensor]) -> None:
+        if self.global_clipnorm is not None:
+            torch.nn.utils.clip_grad_norm_(self._parameters, self.global_clipnorm, foreach=True)
+        elif self.clipnorm is not None:
+            norms = torch._foreach_norm(gradients)
+            scales = [torch.clamp(self.clipnorm / (norm + 1e-6), max=1.0) for norm in norms]
+            torch._foreach_mul_(gradients, scales)
+        elif self.clipvalue is not None:
+            torch._foreach_clamp_min_(gradients, -self.clipvalue)
+            torch._foreach_clamp_max_(gradients, self.clipvalue)
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[torch.Tensor, torch.nn.Parameter]]) -> None:
+        """Keras's `apply_gradients([(grad, weight), ...])` for custom training loops."""
+        pairs = list(grads_and_vars)
+        if not self.built:
+            self.build([variable for _, variable in pairs])
+        for gradient, variable in pairs:
+            variable.grad = gradient
+        self.step()
+
+    # -------------------------------------------------------------- learning rate
+    @property
+    def learning_rate(self) -> float:
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self._learning_rate = float(value)
+        if self.torch_optimizer is not None:
+            for group in self.torch_optimizer.param_groups:
+                group["lr"] = self._learning_rate
+
+    lr = learning_rate  # Keras 2 alias
+
+    # ---------------------------------------------------------------- persistence
+    def get_config(self) -> dict[str, Any]:
+        rate = schedules.serialize(self._schedule) if isinstance(self._schedule, schedules.LearningRateSchedule) \
+            else self._learning_rate
+        return {"name": self.name, "learning_rate": rate, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"iterations": self.iterations, "learning_rate": self._learning_rate,
+                "torch": self.torch_optimizer.state_dict() if self.torch_optimizer is not None else None}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.iterations = int(state["iterations"])
+        self.learning_rate = state["learning_rate"]
+        if state.get("torch") is not None and self.torch_optimizer is not None:
+            self.torch_optimizer.load_state_dict(state["torch"])
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum. Keras defaults: lr 0.01."""
+
+    torch_class = torch.optim.SGD
+
+    def __init__(self, learning_rate: Any = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(learning_rate, **kwargs)
+        if not 0 <= momentum < 1 and momentum != 0:
+            raise ValueError(f"SGD: momentum must be in [0, 1); got {momentum}.")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def torch_arguments(self):
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divides by a moving root-mean-square of gradients. Keras defaults: lr 0.001, rho 0.9."""
+
+    torch_class = torch.optim.RMSprop
+
+    def __init__(self, learning_rate: Any = 0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                 centered: bool = False, **kwargs: Any) -> None:
+        super().__init__(learning_rate, **kwargs)
+        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
+
+    def torch_arguments(self):
+        return {"alpha": self.rho, "momentum": self.momentum, "eps": self.epsilon, "centered": self.centered}
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
+
+
+class Adagrad(Optimizer):
+    """Adagrad: per-weight rates from accumulated squared gradients."""
+
+    torch_class = torch.optim.Adagrad
+
+    def __init__(self, learning_rate: Any = 0.001, initial_accumulator_value: float = 0.1, epsilon: float = 1e-7,
+                 **kwargs: Any) -> None:
+        super().__init__(learning_rate, **kwargs)
+        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
+
+    def torch_arguments(self):
+        return {"initial_accumulator_value": self.initial_accumulator_value, "eps": self.epsilon}
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+class Adadelta(Optimizer):
+    """Adadelta: Adagrad with a moving window. Keras defaults: lr 0.001, rho 0.95."""
+
+    torch_class = torch.optim.Adadelta
+
+    def __init__(self, learning_rate: Any = 0.001, rho: float = 0.95, epsilon: float = 1e-7, **kwargs: Any) -> None:
+        super().__init__(learning_rate, **kwargs)
+        self.rho, self.epsilon = rho, epsilon
+
+    def torch_arguments(self):
+        return {"rho": self.rho, "eps": self.epsilon}
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+class _AdamFamily(Optimizer):
+    """Shared arguments of Adam, AdamW, Adamax and Nadam."""
+
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, **kwargs: Any) -> None:
+        super().__init__(learning_rate, **kwargs)
+        for argument, value in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0 <= value < 1:
+                raise ValueError(f"{type(self).__name__}: {argument} must be in [0, 1); got {value}.")
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def torch_arguments(self):
+        return {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon}
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Adam(_AdamFamily):
+    """Adam. Keras defaults: lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7."""
+
+    torch_class = torch.optim.Adam
+
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, amsgrad: bool = False, **kwargs: Any) -> None:
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
+        self.amsgrad = bool(amsgrad)
+
+    def torch_arguments(self):
+        return {**super().torch_arguments(), "amsgrad": self.amsgrad}
+
+    def get_config(self):
+        return {**super().get_config(), "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Keras's default weight_decay 0.004)."""
+
+    torch_class = torch.optim.AdamW
+
+    def __init__(self, learning_rate: Any = 0.001, weight_decay: float = 0.004, **kwargs: Any) -> None:
+        super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
+
+    def decouples_weight_decay(self) -> bool:
+        return False
+
+    def torch_arguments(self):
+        return {**super().torch_arguments(), "weight_decay": self.weight_decay}
+
+
+class Adamax(_AdamFamily):
+    """Adamax: Adam with the infinity norm."""
+
+    torch_class = torch.optim.Adamax
+
+
+class Nadam(_AdamFamily):
+    """Adam with Nesterov momentum."""
+
+    torch_class = torch.optim.NAdam

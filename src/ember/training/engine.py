@@ -1,0 +1,145 @@
+"""The training loop shared by `fit`, `evaluate` and `predict`: epochs -> steps -> callbacks.
+
+The loop is blind to the model's insides. What varies is plugged in: the data source (device
+batches), the step runner, the callbacks. Logs stay on the device until a callback reads them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from ember.training.callbacks import CallbackList
+from ember.training.objectives import Objectives
+from ember.training.steps import StepRunner
+
+
+def to_python(values: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Device tensors as floats (or lists for vector metrics), read back in one transfer."""
+    scalars = {k: v for k, v in values.items() if v.ndim == 0}
+    result: dict[str, Any] = {}
+    if scalars:
+        numbers = torch.stack([v.float() for v in scalars.values()]).tolist()
+        result.update(zip(scalars, numbers))
+    result.update({k: v.tolist() for k, v in values.items() if v.ndim > 0})
+    return {k: result[k] for k in values}
+
+
+class Logs(Mapping):
+    """The running loss and metrics of the current loop, read from the device only when asked."""
+
+    def __init__(self, objectives: Objectives) -> None:
+        self.objectives = objectives
+        self._cache: dict[str, Any] | None = None
+
+    def invalidate(self) -> None:
+        self._cache = None
+
+    def _values(self) -> dict[str, Any]:
+        if self._cache is None:
+            self._cache = to_python(self.objectives.results())
+        return self._cache
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._values())
+
+    def nonfinite_step(self) -> int:
+        """The step (0-based, in this epoch) where the loss first was NaN or infinite; -1 if none."""
+        return int(self.objectives.loss_tracker.first_nonfinite_step.item())
+
+    def materialize(self) -> dict[str, Any]:
+        return dict(self._values())
+
+
+class Engine:
+    """Runs the loops for one model. `Model.fit` builds the parts and hands them over."""
+
+    def __init__(self, model: Any, objectives: Objectives | None, optimizer: Any) -> None:
+        self.model, self.objectives = model, objectives
+        self.runner = StepRunner(model, objectives, optimizer)
+
+    def fit(self, source: Any, callbacks: CallbackList, epochs: int, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation: Any = None, validation_freq: int = 1) -> None:
+        model, logs = self.model, Logs(self.objectives)
+        model.stop_training = False
+        callbacks.on_train_begin()
+        epoch_logs: dict[str, Any] = {}
+        for epoch in range(initial_epoch, epochs):
+            self.objectives.reset()
+            model.train()
+            callbacks.on_epoch_begin(epoch)
+            for step, batch in enumerate(_limit(source.epoch(), steps_per_epoch)):
+                callbacks.on_train_batch_begin(step)
+                self.runner.train(batch)
+                logs.invalidate()
+                callbacks.on_train_batch_end(step, logs)
+                if model.stop_training:
+                    break
+            logs.invalidate()
+            epoch_logs = logs.materialize()
+            if validation is not None and (epoch + 1) % validation_freq == 0 and np.isfinite(epoch_logs["loss"]):
+                validation_logs = self.evaluate(validation, callbacks)
+                epoch_logs.update({f"val_{key}": value for key, value in validation_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            if model.stop_training:
+                break
+        callbacks.on_train_end(epoch_logs)
+
+    def evaluate(self, source: Any, callbacks: CallbackList, steps: int | None = None) -> dict[str, Any]:
+        model, logs = self.model, Logs(self.objectives)
+        was_training = model.training
+        self.objectives.reset()
+        model.eval()
+        callbacks.on_test_begin()
+        for step, batch in enumerate(_limit(source.epoch(), steps)):
+            callbacks.on_test_batch_begin(step)
+            self.runner.test(batch)
+            logs.invalidate()
+            callbacks.on_test_batch_end(step, logs)
+        logs.invalidate()
+        results = logs.materialize()
+        callbacks.on_test_end(results)
+        model.train(was_training)
+        return results
+
+    def predict(self, source: Any, callbacks: CallbackList, steps: int | None = None) -> Any:
+        model = self.model
+        was_training = model.training
+        model.eval()
+        callbacks.on_predict_begin()
+        outputs = []
+        for step, batch in enumerate(_limit(source.epoch(), steps)):
+            callbacks.on_predict_batch_begin(step)
+            outputs.append(self.runner.predict(batch))
+            callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        callbacks.on_predict_end()
+        model.train(was_training)
+        if not outputs:
+            raise ValueError("predict() got no data: the input has no samples.")
+        return _concatenate(outputs)
+
+
+def _limit(batches: Iterator, steps: int | None) -> Iterator:
+    return batches if steps is None else itertools.islice(batches, steps)
+
+
+def _concatenate(outputs: list[Any]) -> Any:
+    """Per-batch outputs joined along the batch axis, as NumPy (one transfer per output)."""
+    first = outputs[0]
+    if isinstance(first, torch.Tensor):
+        return torch.cat(outputs).cpu().numpy()
+    if isinstance(first, dict):
+        return {key: torch.cat([o[key] for o in outputs]).cpu().numpy() for key in first}
+    if isinstance(first, (list, tuple)):
+        return [torch.cat([o[i] for o in outputs]).cpu().numpy() for i in range(len(first))]
+    raise TypeError(f"predict: the model returned {type(first).__name__}; expected tensors (or lists or dicts of them).")

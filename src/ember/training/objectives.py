@@ -1,0 +1,191 @@
+"""What a compiled model optimises and reports: per-output losses, loss weights and metrics.
+
+`Objectives` turns `compile(loss=..., metrics=..., loss_weights=...)` into one callable total loss
+and a set of device-side trackers whose results make the logs (`loss`, `accuracy`, `out_loss`, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ember import losses as losses_module
+from ember import metrics as metrics_module
+from ember._tree import flatten
+
+
+class LossTracker(metrics_module.Metric):
+    """Batch-size-weighted mean of the training loss, plus the first step whose loss was not finite."""
+
+    def __init__(self, name: str = "loss") -> None:
+        super().__init__(name)
+        self.add_state("total")
+        self.add_state("count")
+        self.add_state("steps", dtype=torch.int64)
+        self._states["first_nonfinite_step"] = torch.full((), -1, dtype=torch.int64)
+
+    def update(self, loss: torch.Tensor, batch_size: int) -> None:
+        loss = loss.detach().float()
+        self.total.add_(loss * batch_size)
+        self.count.add_(batch_size)
+        first = self.first_nonfinite_step
+        first.copy_(torch.where(torch.isfinite(loss) | (first >= 0), first, self.steps))
+        self.steps.add_(1)
+
+    def reset_state(self) -> None:
+        super().reset_state()
+        self.first_nonfinite_step.fill_(-1)
+
+    def result(self) -> torch.Tensor:
+        return self.total / self.count.clamp_min(1e-12)
+
+
+class Objectives:
+    """The compiled losses and metrics for a model with `output_names` outputs."""
+
+    def __init__(self, loss: Any, metrics: Any, loss_weights: Any, output_names: list[str]) -> None:
+        self.output_names = output_names
+        self.losses = self._per_output(loss, "loss", allow_none=False)
+        self.losses = [losses_module.get(item) for item in self.losses]
+        weights = self._per_output(loss_weights, "loss_weights") if loss_weights is not None else None
+        self.loss_weights = [1.0 if w is None else float(w) for w in (weights or [None] * len(output_names))]
+        self._metric_specs = self._metrics_per_output(metrics)
+        self.metrics: list[list[metrics_module.Metric]] | None = None  # resolved once shapes are known
+        self.loss_tracker = LossTracker()
+        self.output_loss_trackers = [metrics_module.Mean(f"{name}_loss") for name in output_names] \
+            if len(output_names) > 1 else []
+
+    # ------------------------------------------------------------------ setup
+    def _per_output(self, value: Any, argument: str, allow_none: bool = True) -> list:
+        count = len(self.output_names)
+        if isinstance(value, dict):
+            unknown = set(value) - set(self.output_names)
+            if unknown:
+                raise ValueError(f"{argument} names outputs {sorted(unknown)}, but the model's outputs are "
+                                 f"{self.output_names}.")
+            values = [value.get(name) for name in self.output_names]
+        elif isinstance(value, (list, tuple)):
+            if len(value) != count:
+                raise ValueError(f"{argument} has {len(value)} entries but the model has {count} outputs "
+                                 f"({self.output_names}).")
+            values = list(value)
+        else:
+            values = [value] * count
+        if not allow_none and any(v is None for v in values):
+            missing = [n for n, v in zip(self.output_names, values) if v is None]
+            raise ValueError(f"No {argument} given for outputs {missing}.")
+        return values
+
+    def _metrics_per_output(self, metrics: Any) -> list[list[Any]]:
+        count = len(self.output_names)
+        if metrics is None:
+            return [[] for _ in range(count)]
+        if isinstance(metrics, dict):
+            return [_as_list(spec) for spec in self._per_output(metrics, "metrics")]
+        metrics = list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
+        if count > 1 and len(metrics) == count and all(isinstance(m, (list, tuple)) for m in metrics):
+            return [list(m) for m in metrics]
+        return [list(metrics) for _ in range(count)]
+
+    def resolve(self, targets: Any, output_shapes: list[tuple]) -> None:
+        """Checks the targets against each loss and resolves metric names such as "accuracy"."""
+        targets = self.split_targets(targets)
+        for loss, target, shape, name in zip(self.losses, targets, output_shapes, self.output_names):
+            if target is None:
+                continue
+            loss.validate_targets(target, shape)
+            _check_target_shape(loss, target, shape, name if len(self.output_names) > 1 else None)
+        if self.metrics is None:
+            self.metrics = []
+            for specs, loss, target, shape, name in zip(self._metric_specs, self.losses, targets, output_shapes,
+                                                        self.output_names):
+                target_shape = tuple(target.shape) if target is not None else ()
+                resolved = [metrics_module.get(spec, loss, shape, target_shape) for spec in specs]
+                if len(self.output_names) > 1:
+                    for metric in resolved:
+                        metric.name = f"{name}_{metric.name}"
+                self.metrics.append(resolved)
+
+    def split_targets(self, targets: Any) -> list:
+        """Targets as one entry per output, from a tensor, a list or a dict keyed by output name."""
+        if len(self.output_names) == 1:
+            if isinstance(targets, (list, tuple)) and len(targets) == 1:
+                return [targets[0]]
+            if isinstance(targets, dict):
+                return [targets.get(self.output_names[0], next(iter(targets.values()), None))]
+            return [targets]
+        if isinstance(targets, dict):
+            return [targets.get(name) for name in self.output_names]
+        if not isinstance(targets, (list, tuple)) or len(targets) != len(self.output_names):
+            raise ValueError(f"The model has {len(self.output_names)} outputs ({self.output_names}); y must be a "
+                             f"list of that many arrays or a dict keyed by output name.")
+        return list(targets)
+
+    def to(self, device: torch.device) -> None:
+        for metric in self.all_trackers():
+            metric.to(device)
+
+    def all_trackers(self) -> list[metrics_module.Metric]:
+        return [self.loss_tracker, *self.output_loss_trackers, *flatten(self.metrics or [])]
+
+    def reset(self) -> None:
+        for metric in self.all_trackers():
+            metric.reset_state()
+
+    # -------------------------------------------------------------- per step
+    def compute_loss(self, targets: Any, predictions: Any, sample_weight: Any, extra: list[torch.Tensor]) -> torch.Tensor:
+        """The weighted sum of output losses plus regularization `extra` terms (one scalar tensor)."""
+        outputs = predictions if len(self.output_names) > 1 else [predictions]
+        weights = self.split_targets(sample_weight) if sample_weight is not None else [None] * len(outputs)
+        total = None
+        for index, (loss, weight, target, output, sample_weight_i) in enumerate(
+                zip(self.losses, self.loss_weights, self.split_targets(targets), outputs, weights)):
+            if target is None:
+                continue
+            value = loss(target, output, sample_weight_i)
+            if self.output_loss_trackers:
+                self.output_loss_trackers[index].update_state(value.detach())
+            total = value * weight if total is None else total + value * weight
+        for term in extra:
+            total = term if total is None else total + term
+        if total is None:
+            raise ValueError("No targets were given, so there is no loss to compute. Pass y to fit().")
+        return total
+
+    def update(self, loss: torch.Tensor, batch_size: int, targets: Any, predictions: Any,
+               sample_weight: Any) -> None:
+        """Accumulates the loss and every metric for one batch, on the device."""
+        self.loss_tracker.update(loss, batch_size)
+        outputs = predictions if len(self.output_names) > 1 else [predictions]
+        weights = self.split_targets(sample_weight) if sample_weight is not None else [None] * len(outputs)
+        for metrics, target, output, weight in zip(self.metrics or [], self.split_targets(targets), outputs, weights):
+            if target is not None:
+                for metric in metrics:
+                    metric.update_state(target, output, weight)
+
+    def results(self) -> dict[str, torch.Tensor]:
+        """Current values as device tensors, named as Keras names them in logs."""
+        values = {"loss": self.loss_tracker.result()}
+        values.update({tracker.name: tracker.result() for tracker in self.output_loss_trackers})
+        values.update({metric.name: metric.result() for metric in flatten(self.metrics or [])})
+        return values
+
+
+def _as_list(spec: Any) -> list:
+    if spec is None:
+        return []
+    return list(spec) if isinstance(spec, (list, tuple)) else [spec]
+
+
+def _check_target_shape(loss: losses_module.Loss, target: torch.Tensor, shape: tuple, output: str | None) -> None:
+    if isinstance(loss, losses_module.SparseCategoricalCrossentropy) or not isinstance(
+            loss, (losses_module._FunctionLoss, losses_module.BinaryCrossentropy, losses_module.Huber)):
+        return
+    target_shape, output_shape = tuple(target.shape[1:]), tuple(shape[1:])
+    if target_shape == output_shape or target_shape + (1,) == output_shape or target_shape == output_shape + (1,):
+        return
+    where = f" for output '{output}'" if output else ""
+    raise ValueError(f"Targets{where} have shape {tuple(target.shape)} but the model outputs shape "
+                     f"{shape}; {loss.name} compares them elementwise, so they must match. Change the last "
+                     f"layer's units or reshape y.")

@@ -1,0 +1,51 @@
+"""The step functions: one batch in, loss and metric updates out, no host synchronisation.
+
+`fit`, `evaluate` and `predict` each call one of these per batch; the loop cannot tell how the
+step runs inside.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from ember._tree import first_leaf
+from ember.optimizers import Optimizer
+from ember.training.objectives import Objectives
+
+
+def batch_size_of(x: Any) -> int:
+    return first_leaf(x, lambda leaf: isinstance(leaf, torch.Tensor)).shape[0]
+
+
+class StepRunner:
+    """Eager train, test and predict steps for one model, its objectives and its optimizer."""
+
+    def __init__(self, model: nn.Module, objectives: Objectives | None, optimizer: Optimizer | None) -> None:
+        self.model, self.objectives, self.optimizer = model, objectives, optimizer
+        self._has_constraints = any(getattr(m, "_weight_constraints", None) for m in model.modules())
+
+    def train(self, batch: tuple) -> None:
+        x, y, sample_weight = batch
+        predictions = self.model(x)
+        loss = self.objectives.compute_loss(y, predictions, sample_weight, self.model.losses)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        if self._has_constraints:
+            self.model.apply_constraints()
+        with torch.no_grad():
+            self.objectives.update(loss, batch_size_of(x), y, predictions, sample_weight)
+
+    def test(self, batch: tuple) -> None:
+        x, y, sample_weight = batch
+        with torch.inference_mode():
+            predictions = self.model(x)
+            loss = self.objectives.compute_loss(y, predictions, sample_weight, self.model.losses)
+            self.objectives.update(loss, batch_size_of(x), y, predictions, sample_weight)
+
+    def predict(self, batch: tuple) -> Any:
+        with torch.inference_mode():
+            return self.model(batch[0])
