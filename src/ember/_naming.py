@@ -29,8 +29,9 @@ def reset_names() -> None:
 
 def lookup(kind: str, identifier: Any, table: Mapping[str, Callable]) -> Callable:
     """Returns `table[identifier]`, or raises a ValueError that lists the valid names."""
-    key = identifier.lower() if isinstance(identifier, str) else identifier
-    if key in table:
-        return table[key]
+    if identifier in table:
+        return table[identifier]
+    if isinstance(identifier, str) and identifier.lower() in table:
+        return table[identifier.lower()]
     valid = ", ".join(sorted(k for k in table if isinstance(k, str)))
     raise ValueError(f"Unknown {kind} {identifier!r}. Valid {kind} names: {valid}.")

@@ -1,16 +1,20 @@
 """Layers: `ember.layers.Dense`, `ember.layers.Dropout`, ... (Keras 3 names and arguments)."""
 
 from ember.layers.base import Layer
+from ember.layers.conv import Conv1D, Conv2D
 from ember.layers.core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, GaussianNoise,
                                Identity, Lambda, Permute, RepeatVector, Reshape)
 from ember.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
                                   concatenate)
 from ember.layers.normalization import BatchNormalization, LayerNormalization
+from ember.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                 GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
 from ember.layers.symbolic import Input, InputLayer
 
 __all__ = [
     "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute",
     "RepeatVector", "Lambda", "GaussianNoise", "ActivityRegularization", "Identity", "Add", "Subtract",
     "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "add", "concatenate", "BatchNormalization",
-    "LayerNormalization",
+    "LayerNormalization", "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+    "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
 ]

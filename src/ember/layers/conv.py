@@ -1,0 +1,184 @@
+"""Convolution layers on channels-last tensors: Conv1D and Conv2D (Keras's arguments and shapes).
+
+An `(batch, height, width, channels)` tensor that is contiguous is the same memory as an
+`(batch, channels, height, width)` tensor in `torch.channels_last` format, so the layer permutes
+views and never copies. The kernel is stored in PyTorch's layout `(out, in, *kernel)`; weights
+are converted to and from Keras's layout `(*kernel, in, out)` only in get/set_weights.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ember import activations, constraints, initializers, regularizers
+from ember._validation import require_choice, require_positive_int
+from ember.layers.base import Layer, Shape
+
+
+def _tuple(value: int | tuple, rank: int, argument: str, layer: Layer) -> tuple[int, ...]:
+    values = (value,) * rank if isinstance(value, int) else tuple(value)
+    if len(values) != rank:
+        raise ValueError(f"{type(layer).__name__} '{layer.name}': {argument} needs {rank} values; got {value!r}.")
+    return tuple(require_positive_int(argument, v, layer) for v in values)
+
+
+def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """Keras's (and TensorFlow's) "same" padding: output = ceil(size / stride), extra at the end."""
+    output = math.ceil(size / stride)
+    total = max((output - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def pad_same(inputs: torch.Tensor, kernel: tuple, strides: tuple, dilation: tuple, value: float = 0.0) -> torch.Tensor:
+    """Pads the trailing spatial axes of a channels-first view for "same" output sizes."""
+    pads: list[int] = []
+    for axis in reversed(range(len(kernel))):
+        size = inputs.shape[2 + axis]
+        pads += list(same_padding(size, kernel[axis], strides[axis], dilation[axis]))
+    return F.pad(inputs, pads, value=value) if any(pads) else inputs
+
+
+def channels_first(inputs: torch.Tensor) -> torch.Tensor:
+    """(batch, *spatial, channels) -> a (batch, channels, *spatial) view of the same memory."""
+    return inputs.movedim(-1, 1)
+
+
+def channels_last(outputs: torch.Tensor) -> torch.Tensor:
+    """(batch, channels, *spatial) -> (batch, *spatial, channels), a view when the memory is channels-last."""
+    return outputs.movedim(1, -1)
+
+
+class _Conv(Layer):
+    """Shared mechanism of Conv1D and Conv2D."""
+
+    rank: int
+    _convolution: Callable
+
+    def __init__(self, filters: int, kernel_size: int | tuple, strides: int | tuple = 1, padding: str = "valid",
+                 data_format: str | None = None, dilation_rate: int | tuple = 1, groups: int = 1,
+                 activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.filters = require_positive_int("filters", filters, self)
+        self.kernel_size = _tuple(kernel_size, self.rank, "kernel_size", self)
+        self.strides = _tuple(strides, self.rank, "strides", self)
+        self.dilation_rate = _tuple(dilation_rate, self.rank, "dilation_rate", self)
+        self.padding = require_choice("padding", str(padding).lower(), ("valid", "same"), self)
+        self.data_format = require_choice("data_format", data_format or "channels_last",
+                                          ("channels_last", "channels_first"), self)
+        self.groups = require_positive_int("groups", groups, self)
+        if self.filters % self.groups:
+            raise ValueError(f"{type(self).__name__} '{self.name}': filters ({filters}) must be divisible by groups "
+                             f"({groups}).")
+        self.activation, self.use_bias = activations.get(activation), bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+    def _channel_axis(self) -> int:
+        return -1 if self.data_format == "channels_last" else 1
+
+    def build(self, input_shape: Shape) -> None:
+        if len(input_shape) != self.rank + 2:
+            axes = ", ".join(["height", "width"][-self.rank:] if self.rank <= 2 else ["depth", "height", "width"])
+            layout = f"(batch, {axes}, channels)" if self.data_format == "channels_last" else f"(batch, channels, {axes})"
+            raise ValueError(f"{type(self).__name__} '{self.name}' expects {self.rank + 2}-D input {layout}; got shape "
+                             f"{input_shape}." + (" Add a channels axis, e.g. x[..., None]."
+                                                  if len(input_shape) == self.rank + 1 else ""))
+        channels = input_shape[self._channel_axis()]
+        if channels is None or channels % self.groups:
+            raise ValueError(f"{type(self).__name__} '{self.name}': input channels ({channels}) must be known and "
+                             f"divisible by groups ({self.groups}).")
+        keras_shape = self.kernel_size + (channels // self.groups, self.filters)
+        # drawn in Keras's layout (so the fans match Keras), stored in PyTorch's (out, in, *kernel)
+        initializer = self.kernel_initializer
+        self.kernel = self.add_weight("kernel", keras_shape,
+                                      lambda shape, dtype: _to_torch_layout(initializer(shape, dtype)),
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        x = channels_first(inputs) if self.data_format == "channels_last" else inputs
+        padding: Any = 0
+        if self.padding == "same":
+            if all(s == 1 for s in self.strides):
+                padding = "same"
+            else:
+                x = pad_same(x, self.kernel_size, self.strides, self.dilation_rate)
+        outputs = type(self)._convolution(x, self.kernel, self.bias, self.strides, padding, self.dilation_rate,
+                                          self.groups)
+        outputs = self.activation(outputs if self.data_format == "channels_first" else channels_last(outputs))
+        return outputs
+
+    def get_weights(self) -> list[np.ndarray]:
+        weights = super().get_weights()
+        weights[0] = _to_keras_layout(torch.from_numpy(weights[0])).numpy()
+        return weights
+
+    def set_weights(self, weights: list[Any]) -> None:
+        weights = list(weights)
+        if weights:
+            weights[0] = _to_torch_layout(torch.as_tensor(np.asarray(weights[0]))).numpy()
+        super().set_weights(weights)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
+                "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": list(self.dilation_rate), "groups": self.groups,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
+
+
+def _to_torch_layout(kernel: torch.Tensor) -> torch.Tensor:
+    """(*kernel, in, out) -> (out, in, *kernel)."""
+    rank = kernel.ndim - 2
+    return kernel.permute(rank + 1, rank, *range(rank)).contiguous()
+
+
+def _to_keras_layout(kernel: torch.Tensor) -> torch.Tensor:
+    """(out, in, *kernel) -> (*kernel, in, out)."""
+    rank = kernel.ndim - 2
+    return kernel.permute(*range(2, rank + 2), 1, 0).contiguous()
+
+
+class Conv1D(_Conv):
+    """1-D convolution over `(batch, steps, channels)`; output `(batch, new_steps, filters)`."""
+
+    rank = 1
+    _convolution = staticmethod(F.conv1d)
+
+    def __init__(self, filters: int, kernel_size: int | tuple, strides: int | tuple = 1, padding: str = "valid",
+                 **kwargs: Any) -> None:
+        super().__init__(filters, kernel_size, strides, padding, **kwargs)
+
+
+class Conv2D(_Conv):
+    """2-D convolution over `(batch, height, width, channels)`; output `(batch, new_h, new_w, filters)`.
+
+    Args:
+        filters: output channels. kernel_size, strides, dilation_rate: an int or a pair.
+        padding: "valid" (no padding) or "same" (output size ceil(input / stride), as Keras).
+    Kernel in Keras's layout for get/set_weights: `(kh, kw, in, filters)`.
+    """
+
+    rank = 2
+    _convolution = staticmethod(F.conv2d)
+
+    def __init__(self, filters: int, kernel_size: int | tuple, strides: int | tuple = (1, 1), padding: str = "valid",
+                 **kwargs: Any) -> None:
+        super().__init__(filters, kernel_size, strides, padding, **kwargs)
