@@ -159,8 +159,7 @@ class Layer(nn.Module):
         ordered = [w for w in own if isinstance(w, nn.Parameter)] + [w for w in own if not isinstance(w, nn.Parameter)]
         seen = {id(w) for w in ordered}
         for child in self.children():
-            child_weights = child.weights if isinstance(child, Layer) else _module_weights(child)
-            for weight in child_weights:
+            for weight in _module_weights(child):
                 if id(weight) not in seen:
                     seen.add(id(weight))
                     ordered.append(weight)
@@ -336,4 +335,8 @@ def _attribute_name(name: str) -> str:
 
 
 def _module_weights(module: nn.Module) -> list[torch.Tensor]:
-    return list(module.parameters()) + list(module.buffers())
+    """A module's weights in Keras's order: ember layers by their own rule, plain modules depth first."""
+    if isinstance(module, Layer):
+        return module.weights
+    own = list(module.parameters(recurse=False)) + list(module.buffers(recurse=False))
+    return own + [weight for child in module.children() for weight in _module_weights(child)]

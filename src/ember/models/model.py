@@ -87,6 +87,12 @@ class Model(Layer):
         specs = shapes.TensorSpec(tuple(input_shape)) if is_single else [shapes.TensorSpec(tuple(s)) for s in input_shape]
         self._infer_outputs(specs)
 
+    def build_from_shapes(self, *input_shapes: Any, device: torch.device | None = None) -> None:
+        """A model's layers build themselves as data first flows through them; this only records the shape."""
+        if not self.built:
+            self.built = True
+            self.input_spec_shape = input_shapes[0] if len(input_shapes) == 1 else list(input_shapes)
+
     def _infer_outputs(self, specs: Any) -> list[shapes.TensorSpec]:
         """Runs the model on fake inputs: builds every layer, checks shapes, learns the outputs."""
         if self.built and self.input_spec_shape is not None:
