@@ -34,7 +34,7 @@ class ModelFileError(ValueError):
 
 # ----------------------------------------------------------------------------- serialize
 def serialize_layer(layer: torch.nn.Module) -> dict[str, Any]:
-    """`{"class_name", "config", "build_shape"}` for a layer, nested models included."""
+    """`{"class_name", "config", "build_shapes"}` for a layer, nested models included."""
     from ember.models import Functional, Sequential
 
     if isinstance(layer, Sequential):
@@ -48,8 +48,8 @@ def serialize_layer(layer: torch.nn.Module) -> dict[str, Any]:
     if not isinstance(layer, Layer):
         raise TypeError(f"Layer {type(layer).__name__} is a plain torch.nn.Module, which has no config to save. "
                         "Use model.save_weights(), or wrap it in an ember Layer with get_config().")
-    shape = layer.input_spec_shape if layer.built else None
-    return {"class_name": type(layer).__name__, "config": layer.get_config(), "build_shape": _jsonable(shape)}
+    shapes = list(layer.build_arguments) if layer.built else None
+    return {"class_name": type(layer).__name__, "config": layer.get_config(), "build_shapes": _jsonable(shapes)}
 
 
 def _functional_config(model: Any) -> dict[str, Any]:
@@ -131,9 +131,9 @@ def deserialize_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | Non
         return InputLayer(**config)
     layer = classes[class_name].from_config(config) if hasattr(classes[class_name], "from_config") \
         else classes[class_name](**config)
-    build_shape = _shape(spec.get("build_shape"))
-    if build_shape is not None and isinstance(layer, Layer):
-        layer.build_from_shapes(*(build_shape if isinstance(build_shape, list) else [build_shape]))
+    build_shapes = spec.get("build_shapes")
+    if build_shapes and isinstance(layer, Layer):
+        layer.build_from_shapes(*[_shape(argument) for argument in build_shapes])
     return layer
 
 

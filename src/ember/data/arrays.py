@@ -35,7 +35,10 @@ def to_tensor(value: Any, argument: str, float_type: bool = True) -> torch.Tenso
         if array.dtype == object:
             raise ValueError(f"{argument} could not be turned into a numeric array (got dtype object); "
                              "check for ragged lists, strings or missing values.")
-        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        array = np.ascontiguousarray(array)
+        if not array.flags.writeable:  # pandas and memory maps hand out read-only arrays
+            array = array.copy()
+        tensor = torch.from_numpy(array)
     if tensor.is_floating_point() or float_type:
         return tensor.to(config.float_dtype()) if tensor.dtype != config.float_dtype() else tensor
     return tensor.long()

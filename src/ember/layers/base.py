@@ -56,6 +56,7 @@ class Layer(nn.Module):
         self._initializers: dict[str, Any] = {}
         self._call_losses: list[torch.Tensor] = []
         self.input_spec_shape: Shape | list | None = None
+        self.build_arguments: tuple = ()
         self.output_spec_shape: Shape | list | None = None
 
     # ----------------------------------------------------------------- lifecycle
@@ -106,6 +107,7 @@ class Layer(nn.Module):
         with shapes.real_tensors(), _default_device(device):
             self.build(*input_shapes) if input_shapes else self.build(None)
         self.built = True
+        self.build_arguments = input_shapes  # one shape (or list of shapes) per tensor argument
         self.input_spec_shape = input_shapes[0] if len(input_shapes) == 1 else list(input_shapes)
         if not self._trainable:
             self.trainable = False

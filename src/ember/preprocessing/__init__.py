@@ -1,5 +1,6 @@
-"""Keras-compatible preprocessing paths (`ember.preprocessing.sequence.pad_sequences`)."""
+"""Keras-compatible preprocessing paths: `ember.preprocessing.sequence.pad_sequences`,
+`ember.preprocessing.text.Tokenizer`."""
 
-from ember.preprocessing import sequence
+from ember.preprocessing import sequence, text
 
-__all__ = ["sequence"]
+__all__ = ["sequence", "text"]

@@ -1,0 +1,72 @@
+import math
+
+import pytest
+import torch
+
+from ember import optimizers
+from ember.optimizers import schedules
+
+
+def quadratic_step(optimizer, start=1.0, steps=1):
+    weight = torch.nn.Parameter(torch.tensor([start]))
+    optimizer.build([weight])
+    for _ in range(steps):
+        optimizer.zero_grad()
+        (weight ** 2).sum().backward()
+        optimizer.step()
+    return weight.item()
+
+
+def test_keras_defaults():
+    assert optimizers.get("sgd").learning_rate == 0.01
+    assert optimizers.get("adam").epsilon == 1e-7 and optimizers.Adam().learning_rate == 0.001
+    assert optimizers.AdamW().weight_decay == 0.004
+    assert optimizers.RMSprop().rho == 0.9
+
+
+def test_sgd_momentum_follows_keras_update():
+    # Keras: v = m*v - lr*g; w += v. Two steps from w=1 on w²: g1=2, v1=-0.2, w=0.8; g2=1.6, v2=-0.34, w=0.46
+    assert quadratic_step(optimizers.SGD(0.1, momentum=0.9), steps=2) == pytest.approx(0.46)
+
+
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamw", "adamax", "nadam"])
+def test_every_optimizer_decreases_a_quadratic(name):
+    optimizer = optimizers.get(name)
+    optimizer.learning_rate = 0.05 if name != "adadelta" else 1.0
+    assert abs(quadratic_step(optimizer, steps=20)) < 1.0
+
+
+def test_clipnorm_clipvalue_and_global_clipnorm():
+    assert quadratic_step(optimizers.SGD(1.0, clipnorm=0.5), start=10.0) == pytest.approx(9.5, abs=1e-4)
+    assert quadratic_step(optimizers.SGD(1.0, clipvalue=0.1), start=10.0) == pytest.approx(9.9)
+    assert quadratic_step(optimizers.SGD(1.0, global_clipnorm=1.0), start=10.0) == pytest.approx(9.0, abs=1e-4)
+
+
+def test_decoupled_weight_decay_for_sgd():
+    # w <- w * (1 - lr * wd) then the gradient step: 1 * (1 - 0.1*0.5) - 0.1 * 2 = 0.75
+    assert quadratic_step(optimizers.SGD(0.1, weight_decay=0.5)) == pytest.approx(0.75)
+
+
+def test_schedule_sets_the_rate_each_step():
+    schedule = schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+    optimizer = optimizers.SGD(schedule)
+    quadratic_step(optimizer, steps=3)
+    assert optimizer.learning_rate == pytest.approx(0.1 * 0.5 ** 2) and optimizer.iterations == 3
+
+
+def test_schedules_values():
+    cosine = schedules.CosineDecay(0.0, decay_steps=10, warmup_target=1.0, warmup_steps=5)
+    assert cosine(0) == 0 and cosine(5) == pytest.approx(1.0) and cosine(10) == pytest.approx(0.5)
+    assert cosine(15) == pytest.approx(0.0, abs=1e-9)
+    piecewise = schedules.PiecewiseConstantDecay([10, 20], [1.0, 0.5, 0.1])
+    assert [piecewise(s) for s in (0, 10, 11, 21)] == [1.0, 1.0, 0.5, 0.1]
+    assert schedules.ExponentialDecay(1.0, 10, 0.5, staircase=True)(19) == 0.5
+    assert math.isclose(schedules.deserialize(schedules.serialize(cosine))(7), cosine(7))
+
+
+def test_keras2_lr_argument_and_bad_values():
+    assert optimizers.Adam(lr=0.01).learning_rate == 0.01
+    with pytest.raises(ValueError, match="learning_rate must be a non-negative number"):
+        optimizers.Adam(learning_rate=-1)
+    with pytest.raises(ValueError, match="at most one of clipnorm"):
+        optimizers.SGD(clipnorm=1, clipvalue=1)

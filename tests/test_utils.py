@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.utils import normalize, pad_sequences, set_random_seed, to_categorical
+
+
+def test_to_categorical():
+    np.testing.assert_array_equal(to_categorical([0, 2, 1], 3), np.eye(3)[[0, 2, 1]])
+    assert to_categorical(np.array([[1], [3]])).shape == (2, 4)
+    with pytest.raises(ValueError, match="does not fit num_classes=2"):
+        to_categorical([0, 2], 2)
+
+
+def test_normalize_gives_unit_rows():
+    np.testing.assert_allclose(np.linalg.norm(normalize(np.array([[3.0, 4.0], [0.0, 0.0]])), axis=1), [1, 0])
+
+
+def test_set_random_seed_makes_runs_repeat():
+    set_random_seed(1)
+    a = (np.random.rand(), torch.rand(1).item(), ember.layers.Dense(2)(torch.ones(1, 3)).sum().item())
+    set_random_seed(1)
+    b = (np.random.rand(), torch.rand(1).item(), ember.layers.Dense(2)(torch.ones(1, 3)).sum().item())
+    assert a == b
+
+
+def test_pad_sequences_pre_post_and_truncation():
+    sequences = [[1, 2, 3], [4], []]
+    np.testing.assert_array_equal(pad_sequences(sequences), [[1, 2, 3], [0, 0, 4], [0, 0, 0]])
+    np.testing.assert_array_equal(pad_sequences(sequences, padding="post"), [[1, 2, 3], [4, 0, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(pad_sequences(sequences, maxlen=2), [[2, 3], [0, 4], [0, 0]])
+    np.testing.assert_array_equal(pad_sequences(sequences, maxlen=2, truncating="post"), [[1, 2], [0, 4], [0, 0]])
+    np.testing.assert_array_equal(pad_sequences([[1]], maxlen=3, value=-1), [[-1, -1, 1]])
+
+
+def test_keras_import_paths_work():
+    import ember as keras
+    from ember.callbacks import EarlyStopping  # noqa: F401
+    from ember.datasets import mnist  # noqa: F401
+    from ember.layers import Dense  # noqa: F401
+    from ember.models import Sequential  # noqa: F401
+    from ember.preprocessing.sequence import pad_sequences as pad  # noqa: F401
+    from ember.preprocessing.text import Tokenizer  # noqa: F401
+    from ember.utils import to_categorical as one_hot  # noqa: F401
+
+    model = keras.Sequential([keras.layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.MeanSquaredError(),
+                  metrics=[keras.metrics.MeanAbsoluteError()])
+    assert keras.models.Sequential is keras.Sequential and keras.Input is keras.layers.Input
+
+
+def test_set_device_pins_and_validates():
+    ember.config.set_device("cpu")
+    try:
+        assert ember.config.get_device() == torch.device("cpu")
+        if not torch.cuda.is_available():
+            with pytest.raises(ValueError, match="CUDA is not available"):
+                ember.config.set_device("cuda")
+    finally:
+        ember.config.set_device(None)
