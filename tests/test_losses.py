@@ -63,4 +63,5 @@ def test_losses_by_string_class_instance_and_function():
     assert isinstance(losses.get(losses.mean_absolute_error), losses.MeanAbsoluteError)
     custom = losses.get(lambda t, p: (t - p).abs().amax(-1))
     assert custom(torch.ones(2, 2), torch.zeros(2, 2)).item() == 1.0
-    assert losses.get(losses.serialize(losses.BinaryCrossentropy(label_smoothing=0.2))).arguments["label_smoothing"] == 0.2
+    restored = losses.get(losses.serialize(losses.BinaryCrossentropy(label_smoothing=0.2)))
+    assert restored.arguments["label_smoothing"] == 0.2

@@ -35,3 +35,26 @@ def lookup(kind: str, identifier: Any, table: Mapping[str, Callable]) -> Callabl
         return table[identifier.lower()]
     valid = ", ".join(sorted(k for k in table if isinstance(k, str)))
     raise ValueError(f"Unknown {kind} {identifier!r}. Valid {kind} names: {valid}.")
+
+
+def get_configurable(kind: str, identifier: Any, names: Mapping[str, type]) -> Any:
+    """An object from a name (`"l2"`, `"L2"`), a saved `{"class_name", "config"}` dict, or an
+    instance/callable (returned as is); None stays None. Used by initializers, regularizers and
+    constraints."""
+    if identifier is None or callable(identifier):
+        return identifier
+    if isinstance(identifier, dict):
+        return lookup(kind, identifier["class_name"], names)(**identifier.get("config", {}))
+    if isinstance(identifier, str):
+        return lookup(kind, identifier, names)()
+    raise TypeError(f"A {kind} must be a name, a config dict or a callable; got {identifier!r}.")
+
+
+def serialize_configurable(kind: str, value: Any, base: type) -> dict | None:
+    """`{"class_name", "config"}` for an instance of `base`; a plain callable cannot be written to a file."""
+    if value is None:
+        return None
+    if not isinstance(value, base):
+        raise TypeError(f"The {kind} {value!r} is a plain callable and cannot be saved; subclass "
+                        f"{base.__module__}.{base.__name__} (with get_config) instead.")
+    return {"class_name": type(value).__name__, "config": value.get_config()}

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from ember._naming import lookup
+from ember._naming import get_configurable, serialize_configurable
 
 
 class Constraint:
@@ -83,22 +83,10 @@ _CLASS_NAMES = {"MaxNorm": MaxNorm, "MinMaxNorm": MinMaxNorm, "UnitNorm": UnitNo
 
 
 def get(identifier: str | dict | Constraint | None) -> Constraint | None:
-    """Returns a constraint for a name, a saved config or an instance/callable."""
-    if identifier is None or callable(identifier):
-        return identifier
-    if isinstance(identifier, dict):
-        cls = lookup("constraint", identifier["class_name"], _CLASS_NAMES | _CONSTRAINTS)
-        return cls(**identifier.get("config", {}))
-    if isinstance(identifier, str):
-        return (_CLASS_NAMES.get(identifier) or lookup("constraint", identifier, _CONSTRAINTS))()
-    raise TypeError(f"A constraint must be a name, a config dict or a callable; got {identifier!r}.")
+    """A constraint from a name, a saved config, or an instance/callable (returned as is)."""
+    return get_configurable("constraint", identifier, _CLASS_NAMES | _CONSTRAINTS)
 
 
-def serialize(constraint: Constraint | None) -> dict | None:
-    """A JSON description of a constraint that `get` turns back into it."""
-    if constraint is None:
-        return None
-    if not isinstance(constraint, Constraint):
-        raise TypeError(f"Constraint {constraint!r} is a plain callable and cannot be saved; "
-                        "subclass ember.constraints.Constraint and register it in custom_objects.")
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+def serialize(value: Constraint | None) -> dict | None:
+    """A JSON description that `get` turns back into the constraint."""
+    return serialize_configurable("constraint", value, Constraint)

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from ember import config
-from ember._naming import lookup
+from ember._naming import get_configurable, serialize_configurable
 
 # Keras's truncated normal is cut at two standard deviations; this rescales it to unit variance.
 _TRUNCATED_STDDEV_FACTOR = 0.87962566103423978
@@ -252,23 +252,10 @@ _CLASS_NAMES = {cls.__name__: cls for cls in _INITIALIZERS.values()}
 
 
 def get(identifier: str | dict | Initializer | None) -> Initializer | None:
-    """Returns an initializer for a name (`"he_normal"`), a saved config, or an instance/callable."""
-    if identifier is None or callable(identifier):
-        return identifier
-    if isinstance(identifier, dict):
-        cls = lookup("initializer", identifier["class_name"], _CLASS_NAMES | _INITIALIZERS)
-        return cls(**identifier.get("config", {}))
-    if isinstance(identifier, str):
-        cls = _CLASS_NAMES.get(identifier) or lookup("initializer", identifier, _INITIALIZERS)
-        return cls()
-    raise TypeError(f"An initializer must be a name, a config dict or a callable; got {identifier!r}.")
+    """A initializer from a name, a saved config, or an instance/callable (returned as is)."""
+    return get_configurable("initializer", identifier, _CLASS_NAMES | _INITIALIZERS)
 
 
-def serialize(initializer: Initializer | None) -> dict | None:
-    """A JSON description of an initializer that `get` turns back into it."""
-    if initializer is None:
-        return None
-    if not isinstance(initializer, Initializer):
-        raise TypeError(f"Initializer {initializer!r} is a plain callable and cannot be saved; "
-                        "subclass ember.initializers.Initializer and register it in custom_objects.")
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+def serialize(value: Initializer | None) -> dict | None:
+    """A JSON description that `get` turns back into the initializer."""
+    return serialize_configurable("initializer", value, Initializer)

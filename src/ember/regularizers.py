@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from ember._naming import lookup
+from ember._naming import get_configurable, serialize_configurable
 
 
 class Regularizer:
@@ -79,22 +79,10 @@ _CLASS_NAMES = {"L1": L1, "L2": L2, "L1L2": L1L2}
 
 
 def get(identifier: str | dict | Regularizer | None) -> Regularizer | None:
-    """Returns a regularizer for a name (`"l2"`), a saved config or an instance/callable."""
-    if identifier is None or callable(identifier):
-        return identifier
-    if isinstance(identifier, dict):
-        cls = lookup("regularizer", identifier["class_name"], _CLASS_NAMES | _REGULARIZERS)
-        return cls(**identifier.get("config", {}))
-    if isinstance(identifier, str):
-        return (_CLASS_NAMES.get(identifier) or lookup("regularizer", identifier, _REGULARIZERS))()
-    raise TypeError(f"A regularizer must be a name, a config dict or a callable; got {identifier!r}.")
+    """A regularizer from a name, a saved config, or an instance/callable (returned as is)."""
+    return get_configurable("regularizer", identifier, _CLASS_NAMES | _REGULARIZERS)
 
 
-def serialize(regularizer: Regularizer | None) -> dict | None:
-    """A JSON description of a regularizer that `get` turns back into it."""
-    if regularizer is None:
-        return None
-    if not isinstance(regularizer, Regularizer):
-        raise TypeError(f"Regularizer {regularizer!r} is a plain callable and cannot be saved; "
-                        "subclass ember.regularizers.Regularizer and register it in custom_objects.")
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+def serialize(value: Regularizer | None) -> dict | None:
+    """A JSON description that `get` turns back into the regularizer."""
+    return serialize_configurable("regularizer", value, Regularizer)

@@ -10,7 +10,6 @@ Layout of a saved model:
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import zipfile
@@ -21,7 +20,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 import ember.layers as layers_module
-from ember import losses, metrics as metrics_module, optimizers
+from ember import losses, optimizers
 from ember.layers.base import Layer
 from ember.layers.symbolic import InputLayer, SymbolicTensor
 
@@ -101,7 +100,7 @@ def _layer_classes(custom_objects: dict[str, Any] | None) -> dict[str, type]:
 
 def deserialize_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> torch.nn.Module:
     """Rebuilds a layer (or a nested model) from `serialize_layer`'s output."""
-    from ember.models import Functional, Sequential
+    from ember.models import Sequential
 
     class_name, config = spec.get("class_name"), dict(spec.get("config", {}))
     classes = _layer_classes(custom_objects)

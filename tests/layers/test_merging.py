@@ -1,9 +1,7 @@
 import pytest
 import torch
 
-import ember
 from ember import layers
-from tests.conftest import check_layer
 
 
 @pytest.mark.parametrize("layer_class, reference", [

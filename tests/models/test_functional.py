@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import torch
 
 import ember
 from ember import layers
@@ -22,8 +21,10 @@ def test_functional_model_with_two_inputs_and_two_outputs_trains():
     rng = np.random.default_rng(0)
     x1, x2 = rng.normal(size=(200, 6)).astype("float32"), rng.normal(size=(200, 2)).astype("float32")
     y1, y2 = (x1[:, 0] > 0).astype("float32"), (x2[:, 0] > 0).astype("int64") + (x1[:, 1] > 0)
-    model.compile(ember.optimizers.Adam(0.01), loss={"score": "binary_crossentropy", "category": "sparse_categorical_crossentropy"},
-                  loss_weights={"score": 1.0, "category": 0.5}, metrics={"score": ["accuracy"], "category": ["accuracy"]})
+    model.compile(ember.optimizers.Adam(0.01),
+                  loss={"score": "binary_crossentropy", "category": "sparse_categorical_crossentropy"},
+                  loss_weights={"score": 1.0, "category": 0.5},
+                  metrics={"score": ["accuracy"], "category": ["accuracy"]})
     history = model.fit({"features": x1, "meta": x2}, {"score": y1, "category": y2}, epochs=20, verbose=0)
     keys = set(history.history)
     assert {"loss", "score_loss", "category_loss", "score_accuracy", "category_accuracy"} <= keys

@@ -34,7 +34,8 @@ def test_plain_torch_module_is_a_layer(blobs):
     x, y = blobs
     model = ember.Sequential([layers.Input((4,)), torch.nn.Linear(4, 8), torch.nn.ReLU(), layers.Dense(3)])
     assert model.output_shape == (None, 3)
-    model.compile(ember.optimizers.Adam(0.01), ember.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.compile(ember.optimizers.Adam(0.01), ember.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
     history = model.fit(x, y, epochs=10, verbose=0)
     assert history.history["accuracy"][-1] > 0.9
 

@@ -15,9 +15,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ember import activations, constraints, initializers, regularizers
+from ember import activations
 from ember._validation import require_choice, require_positive_int
 from ember.layers.base import Layer, Shape
+from ember.layers.weight_arguments import kernel_bias_config, set_kernel_bias_arguments
 
 
 def _tuple(value: int | tuple, rank: int, argument: str, layer: Layer) -> tuple[int, ...]:
@@ -77,12 +78,9 @@ class _Conv(Layer):
             raise ValueError(f"{type(self).__name__} '{self.name}': filters ({filters}) must be divisible by groups "
                              f"({groups}).")
         self.activation, self.use_bias = activations.get(activation), bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_arguments(self, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                                  kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                                  kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
 
     def _channel_axis(self) -> int:
         return -1 if self.data_format == "channels_last" else 1
@@ -90,7 +88,8 @@ class _Conv(Layer):
     def build(self, input_shape: Shape) -> None:
         if len(input_shape) != self.rank + 2:
             axes = ", ".join(["height", "width"][-self.rank:] if self.rank <= 2 else ["depth", "height", "width"])
-            layout = f"(batch, {axes}, channels)" if self.data_format == "channels_last" else f"(batch, channels, {axes})"
+            layout = f"(batch, {axes}, channels)" if self.data_format == "channels_last" \
+                else f"(batch, channels, {axes})"
             raise ValueError(f"{type(self).__name__} '{self.name}' expects {self.rank + 2}-D input {layout}; got shape "
                              f"{input_shape}." + (" Add a channels axis, e.g. x[..., None]."
                                                   if len(input_shape) == self.rank + 1 else ""))
@@ -136,12 +135,7 @@ class _Conv(Layer):
                 "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": list(self.dilation_rate), "groups": self.groups,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                **kernel_bias_config(self)}
 
 
 def _to_torch_layout(kernel: torch.Tensor) -> torch.Tensor:

@@ -9,9 +9,10 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from ember import activations, constraints, initializers, regularizers
+from ember import activations, regularizers
 from ember._validation import require_positive_int, require_rate
 from ember.layers.base import Layer, Shape
+from ember.layers.weight_arguments import kernel_bias_config, set_kernel_bias_arguments
 
 
 class Dense(Layer):
@@ -38,12 +39,9 @@ class Dense(Layer):
         super().__init__(**kwargs)
         self.units = require_positive_int("units", units, layer=self)
         self.activation, self.use_bias = activations.get(activation), bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_arguments(self, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                                  kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                                  kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
 
     def build(self, input_shape: Shape) -> None:
         if len(input_shape) < 2 or input_shape[-1] is None:
@@ -62,12 +60,7 @@ class Dense(Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
                 "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                **kernel_bias_config(self)}
 
 
 class Activation(Layer):

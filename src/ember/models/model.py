@@ -11,7 +11,6 @@ import os
 import sys
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -84,7 +83,8 @@ class Model(Layer):
             return
         is_single = isinstance(input_shape, tuple) or (isinstance(input_shape, list) and all(
             isinstance(d, (int, type(None))) for d in input_shape))
-        specs = shapes.TensorSpec(tuple(input_shape)) if is_single else [shapes.TensorSpec(tuple(s)) for s in input_shape]
+        specs = shapes.TensorSpec(tuple(input_shape)) if is_single \
+            else [shapes.TensorSpec(tuple(shape)) for shape in input_shape]
         self._infer_outputs(specs)
 
     def build_from_shapes(self, *input_shapes: Any, device: torch.device | None = None) -> None:

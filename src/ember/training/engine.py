@@ -142,4 +142,5 @@ def _concatenate(outputs: list[Any]) -> Any:
         return {key: torch.cat([o[key] for o in outputs]).cpu().numpy() for key in first}
     if isinstance(first, (list, tuple)):
         return [torch.cat([o[i] for o in outputs]).cpu().numpy() for i in range(len(first))]
-    raise TypeError(f"predict: the model returned {type(first).__name__}; expected tensors (or lists or dicts of them).")
+    raise TypeError(f"predict: the model returned {type(first).__name__}; expected tensors (or lists or dicts "
+                    "of them).")

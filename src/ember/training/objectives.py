@@ -134,7 +134,8 @@ class Objectives:
             metric.reset_state()
 
     # -------------------------------------------------------------- per step
-    def compute_loss(self, targets: Any, predictions: Any, sample_weight: Any, extra: list[torch.Tensor]) -> torch.Tensor:
+    def compute_loss(self, targets: Any, predictions: Any, sample_weight: Any,
+                     extra: list[torch.Tensor]) -> torch.Tensor:
         """The weighted sum of output losses plus regularization `extra` terms (one scalar tensor)."""
         outputs = predictions if len(self.output_names) > 1 else [predictions]
         weights = self.split_targets(sample_weight) if sample_weight is not None else [None] * len(outputs)
