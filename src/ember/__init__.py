@@ -5,7 +5,7 @@
 """
 
 from ember import (activations, backend, callbacks, config, constraints, datasets, initializers, layers, losses,
-                   metrics, models, optimizers, preprocessing, regularizers, text, utils)
+                   metrics, models, optimizers, preprocessing, regularizers, saving, text, utils)
 from ember.layers import Input, Layer
 from ember.models import Model, Sequential, load_model
 
@@ -13,4 +13,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Sequential", "Model", "Input", "Layer", "load_model", "layers", "models", "activations", "callbacks",
            "config", "constraints", "datasets", "initializers", "losses", "metrics", "optimizers", "preprocessing",
-           "regularizers", "text", "utils", "backend"]
+           "regularizers", "saving", "text", "utils", "backend"]

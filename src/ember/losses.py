@@ -348,6 +348,14 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         super().__init__(sparse_categorical_crossentropy, name=name, reduction=reduction,
                          from_logits=bool(from_logits), ignore_class=ignore_class, axis=int(axis))
 
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        logits = y_pred if self.arguments["from_logits"] else _logits_of(y_pred, "softmax")
+        if (logits is not None and logits.ndim == 2 and sample_weight is None and self.arguments["axis"] == -1
+                and self.arguments["ignore_class"] is None and self.reduction == "sum_over_batch_size"):
+            labels = y_true.squeeze(-1) if y_true.ndim == 2 else y_true
+            return F.cross_entropy(logits, labels.long())  # the per-step common case in one kernel
+        return super().__call__(y_true, y_pred, sample_weight)
+
     def validate_targets(self, y_true, output_shape):
         classes = output_shape[-1]
         if y_true.ndim == len(output_shape) and y_true.shape[-1] == classes and classes and classes > 1:

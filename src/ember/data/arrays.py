@@ -85,7 +85,9 @@ def num_samples(*trees: Any) -> int:
 def check_finite(tree: Any, argument: str) -> None:
     """Raises when a float array holds NaN or infinity (one pass, before training starts)."""
     for index, leaf in enumerate(flatten(tree)):
-        if leaf is not None and leaf.is_floating_point() and not torch.isfinite(leaf).all():
+        # the sum is finite unless a value is NaN or infinite (or it overflows): a fast pass, no allocation
+        if leaf is not None and leaf.is_floating_point() and not torch.isfinite(leaf.sum()) \
+                and not torch.isfinite(leaf).all():
             bad = (~torch.isfinite(leaf)).nonzero()[0].tolist()
             where = f" (first at index {tuple(bad)})" if bad else ""
             raise ValueError(f"{argument} contains NaN or infinite values{where}. Clean or impute them before "
@@ -94,6 +96,10 @@ def check_finite(tree: Any, argument: str) -> None:
 
 def take(tree: Any, index: torch.Tensor | slice) -> Any:
     """Rows `index` of every tensor in a tree."""
+    if tree is None:
+        return None
+    if isinstance(tree, torch.Tensor):
+        return tree[index] if isinstance(index, slice) else tree.index_select(0, index)
     if isinstance(index, slice):
         return map_structure(lambda t: None if t is None else t[index], tree)
     return map_structure(lambda t: None if t is None else t.index_select(0, index), tree)

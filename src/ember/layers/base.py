@@ -73,6 +73,14 @@ class Layer(nn.Module):
         return self.call(*args, **kwargs)
 
     def __call__(self, *args: Any, training: bool | None = None, **kwargs: Any) -> Any:
+        if self.built and args and type(args[0]) is torch.Tensor:  # the per-step path: nothing to decide
+            if training is not None and training != self.training:
+                with _mode(self, training):
+                    return self._call_and_track_losses(args, kwargs)
+            return self._call_and_track_losses(args, kwargs)
+        return self._call_first_time_or_symbolically(args, kwargs, training)
+
+    def _call_first_time_or_symbolically(self, args: tuple, kwargs: dict, training: bool | None) -> Any:
         from ember.layers.symbolic import is_symbolic, symbolic_call
 
         if first_leaf((args, kwargs), is_symbolic) is not None:
@@ -87,7 +95,8 @@ class Layer(nn.Module):
         return self._call_and_track_losses(args, kwargs)
 
     def _call_and_track_losses(self, args: tuple, kwargs: dict) -> Any:
-        self._call_losses = []
+        if self._call_losses:
+            self._call_losses = []
         outputs = super().__call__(*args, **kwargs)
         if self.activity_regularizer is not None:
             for output in flatten(outputs):

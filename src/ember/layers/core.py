@@ -55,6 +55,8 @@ class Dense(Layer):
                                         regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.ndim == 2 and self.bias is not None:
+            return self.activation(torch.addmm(self.bias, inputs, self.kernel))  # one fused GEMM + bias
         return self.activation(F.linear(inputs, self.kernel.T, self.bias))
 
     def get_config(self) -> dict[str, Any]:

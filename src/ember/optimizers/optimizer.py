@@ -8,6 +8,7 @@ no host synchronisation: `clipnorm` (per tensor), `global_clipnorm`, `clipvalue`
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any, Iterable
 
@@ -64,7 +65,15 @@ class Optimizer:
         if not self._parameters:
             raise ValueError("The model has no trainable weights to optimize. Build the model (give the first "
                              "layer an input_shape) and check that its layers are trainable.")
-        self.torch_optimizer = self.torch_class(self._parameters, lr=self._learning_rate, **self.torch_arguments())
+        arguments = self.torch_arguments()
+        if _supports_fused(self.torch_class, self._parameters):
+            try:  # one fused kernel per step: on the CPU a third of the for-loop version's time
+                self.torch_optimizer = self.torch_class(self._parameters, lr=self._learning_rate, fused=True,
+                                                        **arguments)
+                return
+            except (RuntimeError, ValueError, TypeError):
+                pass
+        self.torch_optimizer = self.torch_class(self._parameters, lr=self._learning_rate, **arguments)
 
     @property
     def built(self) -> bool:
@@ -137,6 +146,14 @@ class Optimizer:
         self.learning_rate = state["learning_rate"]
         if state.get("torch") is not None and self.torch_optimizer is not None:
             self.torch_optimizer.load_state_dict(state["torch"])
+
+
+def _supports_fused(torch_class: type, parameters: list[torch.nn.Parameter]) -> bool:
+    """Whether torch offers a fused kernel for this optimizer on these parameters' device."""
+    if "fused" not in inspect.signature(torch_class.__init__).parameters:
+        return False
+    devices = {p.device.type for p in parameters}
+    return len(devices) == 1 and devices <= {"cpu", "cuda"} and all(p.is_floating_point() for p in parameters)
 
 
 class SGD(Optimizer):

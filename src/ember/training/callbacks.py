@@ -65,20 +65,19 @@ class CallbackList:
         self._active = {hook: [getattr(c, hook) for c in self.callbacks if _overrides(c, hook)] for hook in _HOOKS}
         for legacy, modern in (("on_batch_begin", "on_train_batch_begin"), ("on_batch_end", "on_train_batch_end")):
             self._active[modern] += [getattr(c, legacy) for c in self.callbacks if _overrides(c, legacy)]
+        for hook, functions in self._active.items():  # one dispatcher per hook, made once
+            setattr(self, hook, _dispatcher(functions))
 
-    def __getattr__(self, hook: str) -> Callable:
-        if hook not in _HOOKS:
-            raise AttributeError(hook)
-        functions = self._active[hook]
 
-        def call(*args: Any) -> None:
-            for function in functions:
-                function(*args)
+def _dispatcher(functions: list[Callable]) -> Callable:
+    if not functions:
+        return lambda *args: None
 
-        return call
+    def call(*args: Any) -> None:
+        for function in functions:
+            function(*args)
 
-    def has(self, hook: str) -> bool:
-        return bool(self._active[hook])
+    return call
 
 
 def _overrides(callback: Callback, hook: str) -> bool:

@@ -55,7 +55,7 @@ class Logs(Mapping):
 
     def nonfinite_step(self) -> int:
         """The step (0-based, in this epoch) where the loss first was NaN or infinite; -1 if none."""
-        return int(self.objectives.loss_tracker.first_nonfinite_step.item())
+        return self.objectives.loss_tracker.first_nonfinite_step()
 
     def materialize(self) -> dict[str, Any]:
         return dict(self._values())

@@ -16,29 +16,38 @@ from ember._tree import flatten
 
 
 class LossTracker(metrics_module.Metric):
-    """Batch-size-weighted mean of the training loss, plus the first step whose loss was not finite."""
+    """Batch-size-weighted mean of the loss over an epoch, and the first step whose loss was not finite.
 
-    def __init__(self, name: str = "loss") -> None:
+    Each step writes its loss into one slot of a device buffer (a single copy, no host wait);
+    the batch sizes are known on the host. Both are combined only when someone reads the result.
+    """
+
+    def __init__(self, name: str = "loss", capacity: int = 1024) -> None:
         super().__init__(name)
-        self.add_state("total")
-        self.add_state("count")
-        self.add_state("steps", dtype=torch.int64)
-        self._states["first_nonfinite_step"] = torch.full((), -1, dtype=torch.int64)
+        self._states["values"] = torch.zeros(capacity)
+        self.batch_sizes: list[int] = []
 
     def update(self, loss: torch.Tensor, batch_size: int) -> None:
-        loss = loss.detach().float()
-        self.total.add_(loss * batch_size)
-        self.count.add_(batch_size)
-        first = self.first_nonfinite_step
-        first.copy_(torch.where(torch.isfinite(loss) | (first >= 0), first, self.steps))
-        self.steps.add_(1)
+        step = len(self.batch_sizes)
+        if step == len(self.values):
+            self._states["values"] = torch.cat([self.values, torch.zeros_like(self.values)])
+        self.values[step].copy_(loss.detach())
+        self.batch_sizes.append(batch_size)
 
     def reset_state(self) -> None:
-        super().reset_state()
-        self.first_nonfinite_step.fill_(-1)
+        self.batch_sizes = []
 
     def result(self) -> torch.Tensor:
-        return self.total / self.count.clamp_min(1e-12)
+        steps = len(self.batch_sizes)
+        if not steps:
+            return self.values.new_zeros(())
+        weights = torch.tensor(self.batch_sizes, dtype=self.values.dtype).to(self.values.device, non_blocking=True)
+        return (self.values[:steps] * weights).sum() / sum(self.batch_sizes)
+
+    def first_nonfinite_step(self) -> int:
+        """The first step (0-based) whose loss was NaN or infinite, or -1 (reads from the device)."""
+        bad = (~torch.isfinite(self.values[:len(self.batch_sizes)])).nonzero()
+        return int(bad[0, 0]) if len(bad) else -1
 
 
 class Objectives:
@@ -53,6 +62,7 @@ class Objectives:
         self._metric_specs = self._metrics_per_output(metrics)
         self.metrics: list[list[metrics_module.Metric]] | None = None  # resolved once shapes are known
         self.loss_tracker = LossTracker()
+        self._single_output = len(output_names) == 1
         self.output_loss_trackers = [metrics_module.Mean(f"{name}_loss") for name in output_names] \
             if len(output_names) > 1 else []
 
@@ -137,6 +147,13 @@ class Objectives:
     def compute_loss(self, targets: Any, predictions: Any, sample_weight: Any,
                      extra: list[torch.Tensor]) -> torch.Tensor:
         """The weighted sum of output losses plus regularization `extra` terms (one scalar tensor)."""
+        if self._single_output and isinstance(targets, torch.Tensor):  # the common case, kept lean
+            total = self.losses[0](targets, predictions, sample_weight)
+            if self.loss_weights[0] != 1.0:
+                total = total * self.loss_weights[0]
+            for term in extra:
+                total = total + term
+            return total
         outputs = predictions if len(self.output_names) > 1 else [predictions]
         weights = self.split_targets(sample_weight) if sample_weight is not None else [None] * len(outputs)
         total = None
@@ -158,6 +175,10 @@ class Objectives:
                sample_weight: Any) -> None:
         """Accumulates the loss and every metric for one batch, on the device."""
         self.loss_tracker.update(loss, batch_size)
+        if self._single_output and isinstance(targets, torch.Tensor):
+            for metric in self.metrics[0]:
+                metric.update_state(targets, predictions, sample_weight)
+            return
         outputs = predictions if len(self.output_names) > 1 else [predictions]
         weights = self.split_targets(sample_weight) if sample_weight is not None else [None] * len(outputs)
         for metrics, target, output, weight in zip(self.metrics or [], self.split_targets(targets), outputs, weights):

@@ -17,7 +17,26 @@ from ember.training.objectives import Objectives
 
 
 def batch_size_of(x: Any) -> int:
+    if isinstance(x, torch.Tensor):
+        return x.shape[0]
     return first_leaf(x, lambda leaf: isinstance(leaf, torch.Tensor)).shape[0]
+
+
+def loss_contributing_layers(model: nn.Module) -> list[nn.Module]:
+    """The layers whose `losses` can be non-empty: regularized ones, and Keras-style ones (add_loss)."""
+    from ember.layers.base import Layer
+
+    return [m for m in model.modules() if isinstance(m, Layer) and (
+        m._weight_regularizers or m.activity_regularizer is not None or type(m).call is not Layer.call)]
+
+
+def extra_losses(layers: list[nn.Module]) -> list[torch.Tensor]:
+    """Regularization penalties and added losses of the last forward pass."""
+    collected = []
+    for layer in layers:
+        collected.extend(reg(getattr(layer, name)) for name, reg in layer._weight_regularizers)
+        collected.extend(layer._call_losses)
+    return collected
 
 
 class StepRunner:
@@ -26,11 +45,12 @@ class StepRunner:
     def __init__(self, model: nn.Module, objectives: Objectives | None, optimizer: Optimizer | None) -> None:
         self.model, self.objectives, self.optimizer = model, objectives, optimizer
         self._has_constraints = any(getattr(m, "_weight_constraints", None) for m in model.modules())
+        self._loss_layers = loss_contributing_layers(model)
 
     def train(self, batch: tuple) -> None:
         x, y, sample_weight = batch
         predictions = self.model(x)
-        loss = self.objectives.compute_loss(y, predictions, sample_weight, self.model.losses)
+        loss = self.objectives.compute_loss(y, predictions, sample_weight, extra_losses(self._loss_layers))
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
@@ -43,7 +63,7 @@ class StepRunner:
         x, y, sample_weight = batch
         with torch.inference_mode():
             predictions = self.model(x)
-            loss = self.objectives.compute_loss(y, predictions, sample_weight, self.model.losses)
+            loss = self.objectives.compute_loss(y, predictions, sample_weight, extra_losses(self._loss_layers))
             self.objectives.update(loss, batch_size_of(x), y, predictions, sample_weight)
 
     def predict(self, batch: tuple) -> Any:

@@ -1,0 +1,133 @@
+"""Side-by-side benchmark harness: each runner in its own subprocess, one after another, one table.
+
+A workload module defines `RUNNERS = {name: function(args) -> dict}`; each function trains and
+returns {"samples_per_second": float, "accuracy": float | None}. The harness adds peak memory and
+prints ratios against ember, so every number in a table comes from the same run on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+KERAS_PYTHON = HERE / ".venv-keras" / "bin" / "python"
+
+
+def timed(function, *args) -> float:
+    """Seconds `function(*args)` takes, waiting for the GPU when there is one."""
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    function(*args)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def peak_memory_mb() -> float:
+    """Peak GPU memory allocated by torch (when on CUDA), else the process's peak resident memory."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.max_memory_allocated() / 2**20
+    except ImportError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(module, runner: str, args: argparse.Namespace) -> None:
+    result = module.RUNNERS[runner](args)
+    result["peak_memory_mb"] = peak_memory_mb()
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def run_all(module_name: str, runners: list[str], args: argparse.Namespace, extra: list[str]) -> list[dict]:
+    results = []
+    for runner in runners:
+        python = sys.executable
+        env = dict(os.environ)
+        if runner.startswith("keras-"):
+            if not KERAS_PYTHON.exists():
+                print(f"skipping {runner}: no Keras environment (bash benchmarks/setup_keras.sh)", flush=True)
+                continue
+            python, env["KERAS_BACKEND"] = str(KERAS_PYTHON), runner.split("-", 1)[1]
+        command = [python, str(HERE / f"{module_name}.py"), "--child", runner] + extra
+        completed = subprocess.run(command, capture_output=True, text=True, env=env)
+        lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
+        if completed.returncode != 0 or not lines:
+            print(f"{runner} failed:\n{completed.stderr[-2000:]}", flush=True)
+            continue
+        result = json.loads(lines[-1][len("RESULT "):])
+        result["runner"] = runner
+        results.append(result)
+        print(f"  {runner:<22} {result['samples_per_second']:>10,.0f} samples/s", flush=True)
+    return results
+
+
+def table(title: str, results: list[dict], device: str, command: str) -> str:
+    base = next((r for r in results if r["runner"] == "ember"), None)
+    lines = [f"### {title}", "", f"{date.today().isoformat()}, {device}, `{command}`", "",
+             "| runner | samples/s | ember is × faster | peak memory (MB) | test accuracy |", "|---|---|---|---|---|"]
+    for result in results:
+        ratio = base["samples_per_second"] / result["samples_per_second"] if base else float("nan")
+        accuracy = result.get("accuracy")
+        lines.append(f"| {result['runner']} | {result['samples_per_second']:,.0f} | {ratio:.2f} | "
+                     f"{result['peak_memory_mb']:,.0f} | {'' if accuracy is None else f'{accuracy:.4f}'} |")
+    return "\n".join(lines) + "\n"
+
+
+def device_description() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__})"
+
+
+def main(module_name: str, module, title: str) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--runners", default=",".join(module.RUNNERS))
+    parser.add_argument("--output", help="append the markdown table to this file")
+    module.add_arguments(parser)
+    args, _ = parser.parse_known_args()
+    if args.child:
+        run_child(module, args.child, args)
+        return
+    extra = [a for a in sys.argv[1:] if not a.startswith("--runners") and not a.startswith("--output")]
+    extra = _drop_values(sys.argv[1:], ("--runners", "--output"))
+    print(f"{title} on {device_description()}", flush=True)
+    results = run_all(module_name, args.runners.split(","), args, extra)
+    command = "python benchmarks/" + module_name + ".py " + " ".join(sys.argv[1:])
+    text = table(title, results, device_description(), command.strip())
+    print("\n" + text)
+    if args.output:
+        with open(args.output, "a") as file:
+            file.write("\n" + text)
+
+
+def _drop_values(argv: list[str], names: tuple[str, ...]) -> list[str]:
+    kept, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+            continue
+        if item in names:
+            skip = True
+            continue
+        if any(item.startswith(name + "=") for name in names):
+            continue
+        kept.append(item)
+    return kept
