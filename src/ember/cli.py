@@ -1,4 +1,5 @@
-"""The `ember` command: `ember demo` trains the tutorials' MLP and CNN on bundled digits."""
+"""The `ember` command: `ember demo` trains the tutorials' MLP and CNN on bundled digits; `ember tune`
+runs a worker of a hyperparameter search."""
 
 from __future__ import annotations
 
@@ -54,13 +55,38 @@ def demo(output_dir: str, epochs: int) -> None:
               f"saved {model_path} and {curves_path}\n")
 
 
+def tune_worker(path: str, storage: str | None) -> int:
+    """Runs one worker of the search a Python file defines (your own file: it is executed)."""
+    import runpy
+
+    from ember.tune import Search
+
+    namespace = runpy.run_path(path, run_name="ember_tune")
+    search, arguments = namespace.get("search"), namespace.get("search_arguments", {})
+    if not isinstance(search, Search):
+        raise SystemExit(f"{path} must define `search`, an ember.tune search (GridSearch, RandomSearch, ...).")
+    if callable(arguments):
+        arguments = arguments()
+    if storage:
+        search.storage = storage
+    search.search(**arguments)
+    search.results_summary()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ember", description="ember: Keras-style deep learning on PyTorch.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo_parser = commands.add_parser("demo", help="train an MLP and a CNN on the bundled digits dataset")
     demo_parser.add_argument("--output", default="ember-demo", help="folder for the saved models and plots")
     demo_parser.add_argument("--epochs", type=int, default=15)
+    tune_parser = commands.add_parser("tune", help="run a worker for a search defined in a Python file")
+    tune_parser.add_argument("file", help="a Python file defining `search` (an ember.tune search) and "
+                                          "`search_arguments` (a dict of search()/fit() arguments)")
+    tune_parser.add_argument("--storage", help="database URL shared by the workers (default: the file's choice)")
     arguments = parser.parse_args(argv)
+    if arguments.command == "tune":
+        return tune_worker(arguments.file, arguments.storage)
     if arguments.command == "demo":
         import matplotlib
 

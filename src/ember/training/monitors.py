@@ -12,6 +12,12 @@ from ember.training.callbacks import Callback
 _HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1", "iou")
 
 
+def direction_of(name: str) -> str:
+    """"max" for quantities that grow when a model improves (accuracy, AUC, ...), else "min" (Keras's rule)."""
+    lowered = name.lower()
+    return "max" if "loss" not in lowered and any(key in lowered for key in _HIGHER_IS_BETTER) else "min"
+
+
 class _Monitor:
     """Decides whether a monitored value improved, with Keras's `mode` and `min_delta` rules."""
 
@@ -19,8 +25,7 @@ class _Monitor:
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max'; got {mode!r}.")
         if mode == "auto":
-            name = monitor.lower()
-            mode = "max" if "loss" not in name and any(key in name for key in _HIGHER_IS_BETTER) else "min"
+            mode = direction_of(monitor)
         self.monitor, self.mode, self.min_delta, self.owner = monitor, mode, abs(min_delta), owner
         self.best = math.inf if mode == "min" else -math.inf
 
