@@ -33,3 +33,11 @@ def test_demo_trains_saves_and_plots(tmp_path):
     assert main(["demo", "--output", str(tmp_path), "--epochs", "2"]) == 0
     assert {p.name for p in tmp_path.iterdir()} == {"mlp.ember", "mlp_training.png", "cnn.ember",
                                                    "cnn_training.png"}
+
+
+@pytest.mark.slow
+def test_tuning_example_runs_all_three_strategies(real_data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    results = load_example("tune_mnist_mlp").main(directory=str(tmp_path), max_trials=3)
+    assert set(results) == {"grid", "random", "bayesian"}
+    assert all(accuracy > 0.9 for _, accuracy in results.values())

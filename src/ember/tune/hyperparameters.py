@@ -220,6 +220,10 @@ def enumerate_grid(build: Callable[[HyperParameters], Any]) -> list[dict[str, An
             for value in branch.spec.grid():
                 explore({**assigned, branch.spec.name: value})
             return
+        except SearchSpaceError:
+            raise
+        except Exception:  # this point's build fails: its trial will fail and be recorded, like any other
+            pass
         point = {name: value for name, value in assigned.items() if name in hp.values}
         if point not in points:
             points.append(point)

@@ -132,12 +132,7 @@ class Search:
             except KeyError:
                 pass
             self.overwrite = False
-        try:
-            study = optuna.create_study(load_if_exists=False, **arguments)
-            created = True
-        except optuna.exceptions.DuplicatedStudyError:
-            study = optuna.load_study(**{k: v for k, v in arguments.items() if k != "direction"})
-            created = False
+        study, created = _create_or_load(optuna, arguments)
         self._prepare_study(study, created)
         return study
 
@@ -310,6 +305,23 @@ class Search:
         folder = Path(directory) if directory is not None else self.directory / self.project_name
         folder.mkdir(parents=True, exist_ok=True)
         return [plot_objective(self, folder / "objective.png"), plot_importance(self, folder / "importance.png")]
+
+
+def _create_or_load(optuna: Any, arguments: dict, attempts: int = 5) -> tuple[Any, bool]:
+    """The study, and whether this call created it. Workers starting together on an empty database
+    race to create Optuna's tables; the losers retry."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(attempts):
+        try:
+            return optuna.create_study(load_if_exists=False, **arguments), True
+        except optuna.exceptions.DuplicatedStudyError:
+            return optuna.load_study(**{k: v for k, v in arguments.items() if k != "direction"}), False
+        except SQLAlchemyError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 + attempt)
+    raise AssertionError("unreachable")
 
 
 def _alive(pid: int) -> bool:
