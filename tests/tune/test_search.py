@@ -157,7 +157,8 @@ def test_a_killed_search_resumes_from_its_sqlite_file(tmp_path):
     killed.communicate(timeout=300)
     assert killed.returncode != 0  # it died in the middle of trial 2
     storage = f"sqlite:///{tmp_path / 'workers.db'}"
-    before = {t.number: (t.state.name, t.value) for t in optuna.load_study(study_name="workers", storage=storage).trials}
+    trials = optuna.load_study(study_name="workers", storage=storage).trials
+    before = {t.number: (t.state.name, t.value) for t in trials}
     assert before[0][0] == before[1][0] == "COMPLETE" and before[2][0] == "RUNNING"
 
     resumed = run_worker(tmp_path, 5)

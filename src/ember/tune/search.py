@@ -125,7 +125,8 @@ class Search:
     def _open_study(self, epochs: int) -> Any:
         optuna = _optuna()
         arguments = dict(study_name=self.project_name, storage=self.storage_url, sampler=self.make_sampler(),
-                         pruner=self.make_pruner(epochs), direction="maximize" if self.direction == "max" else "minimize")
+                         pruner=self.make_pruner(epochs),
+                         direction="maximize" if self.direction == "max" else "minimize")
         if self.overwrite:
             try:
                 optuna.delete_study(study_name=self.project_name, storage=self.storage_url)
