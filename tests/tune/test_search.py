@@ -196,3 +196,11 @@ def test_two_workers_share_one_postgresql_search(tmp_path):
     assert len({json.dumps(t.params, sort_keys=True) for t in complete}) == 8  # none done twice
     assert len({t.user_attrs["ember_worker"] for t in complete}) == 2  # the work was split
     optuna.delete_study(study_name="workers", storage=url)
+
+
+def test_gaussian_process_search_with_several_executions_per_trial(data, tmp_path):
+    x, y = data
+    search = tune.BayesianSearch(build_small, objective="val_loss", sampler="gp", num_initial_points=2,
+                                 max_trials=3, executions_per_trial=2, seed=0, directory=tmp_path)
+    search.search(x, y, epochs=1, validation_split=0.2)
+    assert search.direction == "min" and len(search.completed_trials()) == 3
