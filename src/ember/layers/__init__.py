@@ -2,6 +2,7 @@
 
 from ember.layers.base import Layer
 from ember.layers.conv import Conv1D, Conv2D
+from ember.layers.embedding import Embedding, Masking
 from ember.layers.core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, GaussianNoise,
                                Identity, Lambda, Permute, RepeatVector, Reshape)
 from ember.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
@@ -9,7 +10,9 @@ from ember.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, M
 from ember.layers.normalization import BatchNormalization, LayerNormalization
 from ember.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
                                  GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
+from ember.layers.recurrent import GRU, LSTM, SimpleRNN
 from ember.layers.symbolic import Input, InputLayer
+from ember.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute",
@@ -17,4 +20,5 @@ __all__ = [
     "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "add", "concatenate", "BatchNormalization",
     "LayerNormalization", "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
     "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "Embedding", "Masking", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed",
 ]

@@ -54,10 +54,16 @@ class Layer(nn.Module):
         self._weight_regularizers: list[tuple[str, regularizers.Regularizer]] = []
         self._weight_constraints: list[tuple[str, constraints.Constraint]] = []
         self._initializers: dict[str, Any] = {}
+        self._layouts: dict[str, Layout] = {}
         self._call_losses: list[torch.Tensor] = []
         self.input_spec_shape: Shape | list | None = None
         self.build_arguments: tuple = ()
         self.output_spec_shape: Shape | list | None = None
+
+    # A layer that keeps the time axis passes a padding mask on (Keras's supports_masking);
+    # Embedding(mask_zero=True) and Masking create one.
+    supports_masking = False
+    creates_mask = False
 
     # ----------------------------------------------------------------- lifecycle
     def build(self, input_shape: Any) -> None:
@@ -97,7 +103,14 @@ class Layer(nn.Module):
     def _call_and_track_losses(self, args: tuple, kwargs: dict) -> Any:
         if self._call_losses:
             self._call_losses = []
+        mask = getattr(args[0], "_ember_mask", None) if args else None
+        if mask is not None and "mask" not in kwargs and _accepts_mask(type(self)):
+            kwargs = dict(kwargs, mask=mask)
         outputs = super().__call__(*args, **kwargs)
+        if mask is not None or self.creates_mask:
+            output_mask = self.compute_mask(args[0], mask)
+            if output_mask is not None and isinstance(outputs, torch.Tensor):
+                outputs._ember_mask = output_mask  # read by the next layer and by losses and metrics
         if self.activity_regularizer is not None:
             for output in flatten(outputs):
                 self._call_losses.append(self.activity_regularizer(output))
@@ -121,14 +134,23 @@ class Layer(nn.Module):
         if not self._trainable:
             self.trainable = False
 
+    def compute_mask(self, inputs: Any, mask: torch.Tensor | None) -> torch.Tensor | None:
+        """The padding mask of the output, `(batch, steps)` booleans, or None."""
+        return mask if self.supports_masking else None
+
+    def check_input_values(self, inputs: torch.Tensor) -> None:
+        """Checks data entering the model through this layer, once per fit/evaluate/predict call
+        (Embedding checks its token ids here). Nothing by default."""
+
     # ------------------------------------------------------------------- weights
     def add_weight(self, name_or_shape: Any = None, shape: Any = None, initializer: Any = None,
                    dtype: torch.dtype | None = None, trainable: bool = True, regularizer: Any = None,
-                   constraint: Any = None, name: str | None = None) -> torch.Tensor:
+                   constraint: Any = None, name: str | None = None, layout: "Layout | None" = None) -> torch.Tensor:
         """Creates, registers and returns a weight (a Parameter, or a buffer when not trainable).
 
         Accepts both Keras 3's `add_weight(shape=..., initializer=..., name=...)` and
-        Keras 2's `add_weight(name, shape, ...)`.
+        Keras 2's `add_weight(name, shape, ...)`. With a `layout`, `shape` and the initializer are
+        in Keras's form and the weight is stored in `layout.from_keras` form (e.g. transposed).
         """
         if isinstance(name_or_shape, str):
             name = name_or_shape
@@ -141,7 +163,10 @@ class Layer(nn.Module):
         name = _attribute_name(name or f"weight_{len(self._own_weights)}")
         init = initializers.get(initializer if initializer is not None else
                                 ("glorot_uniform" if len(shape) >= 2 else "zeros"))
-        value = init(tuple(int(d) for d in shape), dtype or config.float_dtype()).to(_DEVICE.current)
+        value = init(tuple(int(d) for d in shape), dtype or config.float_dtype())
+        value = (layout.from_keras(value).contiguous() if layout else value).to(_DEVICE.current)
+        if layout is not None:
+            self._layouts[name] = layout
         if trainable:
             setattr(self, name, nn.Parameter(value))
         else:
@@ -160,21 +185,33 @@ class Layer(nn.Module):
         """Draws every own weight again from its initializer (allocation stays as it is)."""
         with torch.no_grad():
             for name, init in self._initializers.items():
-                tensor = getattr(self, name)
-                tensor.copy_(init(tuple(tensor.shape), tensor.dtype))
+                tensor, layout = getattr(self, name), self._layouts.get(name)
+                if layout is None:
+                    tensor.copy_(init(tuple(tensor.shape), tensor.dtype))
+                else:
+                    tensor.copy_(layout.from_keras(init(tuple(layout.to_keras(tensor).shape), tensor.dtype)))
+
+    def weight_entries(self) -> list[tuple[torch.Tensor, "Layout | None"]]:
+        """(weight, layout) pairs in Keras's order: own trainable, own non-trainable, then sublayers'.
+
+        A layout converts between the stored (PyTorch) form and Keras's array form; None means
+        they are the same.
+        """
+        own = [(getattr(self, n), self._layouts.get(n)) for n in self._own_weights]
+        ordered = [e for e in own if isinstance(e[0], nn.Parameter)] + \
+            [e for e in own if not isinstance(e[0], nn.Parameter)]
+        seen = {id(w) for w, _ in ordered}
+        for child in self.children():
+            for weight, layout in _module_weight_entries(child):
+                if id(weight) not in seen:
+                    seen.add(id(weight))
+                    ordered.append((weight, layout))
+        return ordered
 
     @property
     def weights(self) -> list[torch.Tensor]:
-        """All weights in Keras's order: own trainable, own non-trainable, then sublayers'."""
-        own = [getattr(self, n) for n in self._own_weights]
-        ordered = [w for w in own if isinstance(w, nn.Parameter)] + [w for w in own if not isinstance(w, nn.Parameter)]
-        seen = {id(w) for w in ordered}
-        for child in self.children():
-            for weight in _module_weights(child):
-                if id(weight) not in seen:
-                    seen.add(id(weight))
-                    ordered.append(weight)
-        return ordered
+        """All weights in Keras's order (see `weight_entries`)."""
+        return [weight for weight, _ in self.weight_entries()]
 
     @property
     def trainable_weights(self) -> list[torch.Tensor]:
@@ -186,20 +223,22 @@ class Layer(nn.Module):
 
     def get_weights(self) -> list[np.ndarray]:
         """The weights as NumPy arrays, in Keras's order and layouts."""
-        return [w.detach().cpu().numpy().copy() for w in self.weights]
+        return [(layout.to_keras(w.detach()) if layout else w.detach()).cpu().numpy().copy()
+                for w, layout in self.weight_entries()]
 
     def set_weights(self, weights: list[Any]) -> None:
-        """Loads arrays given in `get_weights()` order; counts and shapes must match."""
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(f"Layer '{self.name}' has {len(own)} weights; set_weights got {len(weights)} arrays.")
+        """Loads arrays given in `get_weights()` order and layouts; counts and shapes must match."""
+        entries = self.weight_entries()
+        if len(weights) != len(entries):
+            raise ValueError(f"Layer '{self.name}' has {len(entries)} weights; set_weights got {len(weights)} arrays.")
         with torch.no_grad():
-            for index, (target, value) in enumerate(zip(own, weights)):
+            for index, ((target, layout), value) in enumerate(zip(entries, weights)):
                 value = torch.as_tensor(np.asarray(value))
-                if tuple(value.shape) != tuple(target.shape):
-                    raise ValueError(f"Layer '{self.name}': weight {index} has shape {tuple(target.shape)}; "
+                expected = tuple(layout.to_keras(target).shape) if layout else tuple(target.shape)
+                if tuple(value.shape) != expected:
+                    raise ValueError(f"Layer '{self.name}': weight {index} has shape {expected}; "
                                      f"set_weights got shape {tuple(value.shape)}.")
-                target.copy_(value.to(target.dtype))
+                target.copy_((layout.from_keras(value) if layout else value).to(target.dtype))
 
     def count_params(self) -> int:
         """Number of scalars in all weights (trainable and not)."""
@@ -319,6 +358,15 @@ def _accepts_training(function: Any) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=None)
+def _accepts_mask(layer_class: type) -> bool:
+    function = layer_class.forward if layer_class.forward is not Layer.forward else layer_class.call
+    try:
+        return "mask" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _is_tensor_like(value: Any) -> bool:
     return isinstance(value, torch.Tensor) or hasattr(value, "shape") and hasattr(value, "dtype")
 
@@ -345,9 +393,19 @@ def _attribute_name(name: str) -> str:
     return cleaned if cleaned and not cleaned[0].isdigit() else f"w_{cleaned}"
 
 
-def _module_weights(module: nn.Module) -> list[torch.Tensor]:
+def _module_weight_entries(module: nn.Module) -> list[tuple[torch.Tensor, "Layout | None"]]:
     """A module's weights in Keras's order: ember layers by their own rule, plain modules depth first."""
     if isinstance(module, Layer):
-        return module.weights
-    own = list(module.parameters(recurse=False)) + list(module.buffers(recurse=False))
-    return own + [weight for child in module.children() for weight in _module_weights(child)]
+        return module.weight_entries()
+    own = [(w, None) for w in list(module.parameters(recurse=False)) + list(module.buffers(recurse=False))]
+    return own + [entry for child in module.children() for entry in _module_weight_entries(child)]
+
+
+class Layout:
+    """How a stored weight relates to Keras's array: two functions, each the other's inverse."""
+
+    def __init__(self, to_keras: Any, from_keras: Any) -> None:
+        self.to_keras, self.from_keras = to_keras, from_keras
+
+
+TRANSPOSED = Layout(lambda t: t.T, lambda t: t.T)  # Keras (in, out) <-> PyTorch (out, in)

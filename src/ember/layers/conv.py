@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ember import activations
 from ember._validation import require_choice, require_positive_int
-from ember.layers.base import Layer, Shape
+from ember.layers.base import Layer, Layout, Shape
 from ember.layers.weight_arguments import kernel_bias_config, set_kernel_bias_arguments
 
 
@@ -99,9 +98,7 @@ class _Conv(Layer):
                              f"divisible by groups ({self.groups}).")
         keras_shape = self.kernel_size + (channels // self.groups, self.filters)
         # drawn in Keras's layout (so the fans match Keras), stored in PyTorch's (out, in, *kernel)
-        initializer = self.kernel_initializer
-        self.kernel = self.add_weight("kernel", keras_shape,
-                                      lambda shape, dtype: _to_torch_layout(initializer(shape, dtype)),
+        self.kernel = self.add_weight("kernel", keras_shape, self.kernel_initializer, layout=CONV_KERNEL,
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint) if self.use_bias else None
@@ -118,17 +115,6 @@ class _Conv(Layer):
                                           self.groups)
         outputs = self.activation(outputs if self.data_format == "channels_first" else channels_last(outputs))
         return outputs
-
-    def get_weights(self) -> list[np.ndarray]:
-        weights = super().get_weights()
-        weights[0] = _to_keras_layout(torch.from_numpy(weights[0])).numpy()
-        return weights
-
-    def set_weights(self, weights: list[Any]) -> None:
-        weights = list(weights)
-        if weights:
-            weights[0] = _to_torch_layout(torch.as_tensor(np.asarray(weights[0]))).numpy()
-        super().set_weights(weights)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
@@ -148,6 +134,9 @@ def _to_keras_layout(kernel: torch.Tensor) -> torch.Tensor:
     """(out, in, *kernel) -> (*kernel, in, out)."""
     rank = kernel.ndim - 2
     return kernel.permute(*range(2, rank + 2), 1, 0).contiguous()
+
+
+CONV_KERNEL = Layout(_to_keras_layout, _to_torch_layout)
 
 
 class Conv1D(_Conv):

@@ -32,6 +32,8 @@ class Dense(Layer):
     torch.Size([2, 3])
     """
 
+    supports_masking = True
+
     def __init__(self, units: int, activation: str | Callable | None = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None, kernel_constraint: Any = None,
@@ -68,6 +70,8 @@ class Dense(Layer):
 class Activation(Layer):
     """Applies an activation function: `Activation("relu")`. Output shape = input shape."""
 
+    supports_masking = True
+
     def __init__(self, activation: str | Callable, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -88,6 +92,8 @@ class Dropout(Layer):
             input's size), e.g. `(None, 1, features)` to drop the same features at every step.
     Inert in inference. Output shape = input shape.
     """
+
+    supports_masking = True
 
     def __init__(self, rate: float, noise_shape: tuple | None = None, seed: int | None = None,
                  **kwargs: Any) -> None:
@@ -112,6 +118,8 @@ class Dropout(Layer):
 
 class GaussianNoise(Layer):
     """Adds zero-mean Gaussian noise with `stddev` while training; inert in inference."""
+
+    supports_masking = True
 
     def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -245,6 +253,8 @@ class ActivityRegularization(Layer):
 
 class Identity(Layer):
     """Returns its input unchanged."""
+
+    supports_masking = True
 
     def forward(self, inputs: Any) -> Any:
         return inputs

@@ -23,6 +23,8 @@ class BatchNormalization(Layer):
     Weights in Keras's order: gamma, beta, moving_mean, moving_variance.
     """
 
+    supports_masking = True
+
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
                  moving_mean_initializer: Any = "zeros", moving_variance_initializer: Any = "ones",
@@ -87,6 +89,8 @@ class LayerNormalization(Layer):
         center, scale: whether to learn beta and gamma.
     Output shape = input shape.
     """
+
+    supports_masking = True
 
     def __init__(self, axis: int | list[int] = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
                  beta_initializer: Any = "zeros", gamma_initializer: Any = "ones", beta_regularizer: Any = None,

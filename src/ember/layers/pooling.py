@@ -76,6 +76,7 @@ class _GlobalPooling(Layer):
     """Reduces every spatial axis: `(batch, *spatial, channels)` -> `(batch, channels)`."""
 
     reduce: Callable
+    reduce_masked: Callable
 
     def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -83,7 +84,9 @@ class _GlobalPooling(Layer):
                                           ("channels_last", "channels_first"), self)
         self.keepdims = bool(keepdims)
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if mask is not None and inputs.ndim == 3 and self.data_format == "channels_last":
+            return type(self).reduce_masked(inputs, mask, self.keepdims)  # padded steps do not count
         axes = tuple(range(1, inputs.ndim - 1)) if self.data_format == "channels_last" else tuple(range(2, inputs.ndim))
         return type(self).reduce(inputs, axes, self.keepdims)
 
@@ -99,10 +102,19 @@ def _max(x: torch.Tensor, axes: tuple, keepdims: bool) -> torch.Tensor:
     return x.amax(dim=axes, keepdim=keepdims)
 
 
-class GlobalAveragePooling1D(_GlobalPooling):
-    """Mean over steps: `(batch, steps, channels)` -> `(batch, channels)`."""
+def _masked_mean(x: torch.Tensor, mask: torch.Tensor, keepdims: bool) -> torch.Tensor:
+    weights = mask.unsqueeze(-1).to(x.dtype)  # (batch, steps, 1)
+    return (x * weights).sum(1, keepdim=keepdims) / weights.sum(1, keepdim=keepdims).clamp_min(1)
 
-    reduce = staticmethod(_mean)
+
+def _masked_max(x: torch.Tensor, mask: torch.Tensor, keepdims: bool) -> torch.Tensor:
+    return x.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1, keepdim=keepdims)
+
+
+class GlobalAveragePooling1D(_GlobalPooling):
+    """Mean over steps: `(batch, steps, channels)` -> `(batch, channels)`; padded steps (mask) excluded."""
+
+    reduce, reduce_masked = staticmethod(_mean), staticmethod(_masked_mean)
 
 
 class GlobalAveragePooling2D(_GlobalPooling):
@@ -112,9 +124,9 @@ class GlobalAveragePooling2D(_GlobalPooling):
 
 
 class GlobalMaxPooling1D(_GlobalPooling):
-    """Maximum over steps."""
+    """Maximum over steps; padded steps (mask) excluded."""
 
-    reduce = staticmethod(_max)
+    reduce, reduce_masked = staticmethod(_max), staticmethod(_masked_max)
 
 
 class GlobalMaxPooling2D(_GlobalPooling):

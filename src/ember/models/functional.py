@@ -72,6 +72,12 @@ class Functional(Model):
             return {key: t.dtype.is_floating_point for key, t in self._inputs.items()}
         return kinds if len(kinds) > 1 else kinds[0]
 
+    def entry_layers(self) -> list[tuple[Any, int]]:
+        positions = {id(t): index for index, t in enumerate(self.inputs)}
+        return [(node.layer, positions[id(node.args[0])]) for node in self._nodes
+                if node.args and isinstance(node.args[0], SymbolicTensor) and id(node.args[0]) in positions
+                and not isinstance(node.layer, InputLayer) and hasattr(node.layer, "check_input_values")]
+
     def forward(self, inputs: Any) -> Any:
         values: dict[int, torch.Tensor] = {}
         for symbolic, value in zip(self.inputs, self._match_inputs(inputs)):

@@ -77,6 +77,11 @@ class Model(Layer):
         """Whether each input is a float input (True) or integer ids (False); True when unknown."""
         return True
 
+    def entry_layers(self) -> list[tuple[Layer, int]]:
+        """(layer, input index) for the layers that read the model's inputs directly, so that they
+        can check the data once on entry (token ids against the vocabulary, for instance)."""
+        return []
+
     def build(self, input_shape: Any = None) -> None:
         """Builds the weights for a batch-first input shape, e.g. `model.build((None, 784))`."""
         if input_shape is None:
@@ -177,6 +182,9 @@ class Model(Layer):
         sample_weight = arrays.to_tensor_tree(sample_weight, f"{argument_prefix}sample_weight")
         arrays.num_samples(x, y, sample_weight)
         arrays.check_finite(x, f"{argument_prefix}x")
+        inputs = flatten(x)
+        for layer, index in self.entry_layers():
+            layer.check_input_values(inputs[index])
         arrays.check_finite(y, f"{argument_prefix}y")
         self._infer_outputs(_specs_of(x))
         size = batch_size or 32

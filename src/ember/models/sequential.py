@@ -97,6 +97,10 @@ class Sequential(Model):
         first = self.sequence[0] if len(self.sequence) else None
         return not getattr(first, "integer_inputs", False)
 
+    def entry_layers(self) -> list[tuple[Layer, int]]:
+        first = self.sequence[0] if len(self.sequence) else None
+        return [(first, 0)] if isinstance(first, Layer) else []
+
     def _first_layer_hint(self) -> str:
         if not len(self.sequence):
             return ""

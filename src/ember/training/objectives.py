@@ -148,6 +148,7 @@ class Objectives:
                      extra: list[torch.Tensor]) -> torch.Tensor:
         """The weighted sum of output losses plus regularization `extra` terms (one scalar tensor)."""
         if self._single_output and isinstance(targets, torch.Tensor):  # the common case, kept lean
+            sample_weight = with_mask(sample_weight, predictions)
             total = self.losses[0](targets, predictions, sample_weight)
             if self.loss_weights[0] != 1.0:
                 total = total * self.loss_weights[0]
@@ -161,7 +162,7 @@ class Objectives:
                 zip(self.losses, self.loss_weights, self.split_targets(targets), outputs, weights)):
             if target is None:
                 continue
-            value = loss(target, output, sample_weight_i)
+            value = loss(target, output, with_mask(sample_weight_i, output))
             if self.output_loss_trackers:
                 self.output_loss_trackers[index].update_state(value.detach())
             total = value * weight if total is None else total + value * weight
@@ -176,6 +177,7 @@ class Objectives:
         """Accumulates the loss and every metric for one batch, on the device."""
         self.loss_tracker.update(loss, batch_size)
         if self._single_output and isinstance(targets, torch.Tensor):
+            sample_weight = with_mask(sample_weight, predictions)
             for metric in self.metrics[0]:
                 metric.update_state(targets, predictions, sample_weight)
             return
@@ -184,7 +186,7 @@ class Objectives:
         for metrics, target, output, weight in zip(self.metrics or [], self.split_targets(targets), outputs, weights):
             if target is not None:
                 for metric in metrics:
-                    metric.update_state(target, output, weight)
+                    metric.update_state(target, output, with_mask(weight, output))
 
     def results(self) -> dict[str, torch.Tensor]:
         """Current values as device tensors, named as Keras names them in logs."""
@@ -192,6 +194,20 @@ class Objectives:
         values.update({tracker.name: tracker.result() for tracker in self.output_loss_trackers})
         values.update({metric.name: metric.result() for metric in flatten(self.metrics or [])})
         return values
+
+
+def with_mask(sample_weight: torch.Tensor | None, predictions: Any) -> torch.Tensor | None:
+    """Sample weights that leave out padded steps of sequence outputs (a mask flowed to them).
+
+    Valid steps are weighted so that the mean runs over them alone, as Keras does."""
+    mask = getattr(predictions, "_ember_mask", None)
+    if mask is None:
+        return sample_weight
+    weight = mask.to(predictions.dtype)
+    weight = weight * (weight.numel() / weight.sum().clamp_min(1))
+    if sample_weight is None:
+        return weight
+    return weight * sample_weight.reshape(sample_weight.shape + (1,) * (weight.ndim - sample_weight.ndim))
 
 
 def _as_list(spec: Any) -> list:
