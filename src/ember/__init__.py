@@ -4,7 +4,7 @@
 `from tensorflow.keras import layers, models`.
 """
 
-from ember import (activations, backend, callbacks, config, constraints, datasets, initializers, layers, losses,
+from ember import (activations, backend, callbacks, config, constraints, data, datasets, initializers, layers, losses,
                    metrics, models, optimizers, preprocessing, regularizers, saving, text, utils)
 from ember.layers import Input, Layer
 from ember.models import Model, Sequential, load_model
@@ -12,5 +12,5 @@ from ember.models import Model, Sequential, load_model
 __version__ = "0.1.0"
 
 __all__ = ["Sequential", "Model", "Input", "Layer", "load_model", "layers", "models", "activations", "callbacks",
-           "config", "constraints", "datasets", "initializers", "losses", "metrics", "optimizers", "preprocessing",
+           "config", "constraints", "data", "datasets", "initializers", "losses", "metrics", "optimizers", "preprocessing",
            "regularizers", "saving", "text", "utils", "backend"]

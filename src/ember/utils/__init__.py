@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ember.data.timeseries import timeseries_dataset_from_array
 from ember.preprocessing.sequence import pad_sequences
 
 
@@ -49,4 +50,4 @@ def set_random_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "pad_sequences"]
+__all__ = ["to_categorical", "normalize", "set_random_seed", "pad_sequences", "timeseries_dataset_from_array"]
