@@ -11,6 +11,8 @@ from ember.models import Model, Sequential, load_model
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "Model", "Input", "Layer", "load_model", "layers", "models", "activations", "callbacks",
-           "config", "constraints", "data", "datasets", "initializers", "losses", "metrics", "optimizers", "preprocessing",
-           "regularizers", "saving", "text", "utils", "backend"]
+__all__ = [
+    "Sequential", "Model", "Input", "Layer", "load_model", "layers", "models", "activations", "callbacks", "config",
+    "constraints", "data", "datasets", "initializers", "losses", "metrics", "optimizers", "preprocessing",
+    "regularizers", "saving", "text", "utils", "backend",
+]

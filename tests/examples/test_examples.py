@@ -41,3 +41,26 @@ def test_tuning_example_runs_all_three_strategies(real_data_dir, monkeypatch, tm
     results = load_example("tune_mnist_mlp").main(directory=str(tmp_path), max_trials=3)
     assert set(results) == {"grid", "random", "bayesian"}
     assert all(accuracy > 0.9 for _, accuracy in results.values())
+
+
+@pytest.mark.slow
+def test_forecasters_beat_the_naive_forecast(real_data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    results = load_example("temperature_forecast").main(plot_path=str(tmp_path / "forecast.png"))
+    assert results["simple_rnn"] < results["simple_rnn_naive"] and results["lstm"] < results["lstm_naive"]
+    assert (tmp_path / "forecast.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_imdb_lstm_reaches_85_percent(real_data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
+    assert load_example("imdb_sentiment").main("lstm", verbose=0) >= 0.85
+
+
+@pytest.mark.slow
+def test_char_lstm_learns_and_samples(real_data_dir, monkeypatch):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    loss, sample = load_example("shakespeare_char_lstm").main(epochs=1, steps_per_epoch=150, verbose=0)
+    assert loss < 3.0  # a uniform guess over the 65 characters costs 4.17 nats
+    assert sample.startswith("ROMEO:\n") and len(sample) == len("ROMEO:\n") + 200

@@ -57,7 +57,8 @@ def load_text(seed: int | None = 113) -> tuple[tuple[list[str], np.ndarray], tup
     for split in ("train", "test"):
         rows = sorted(splits[split])
         if len(rows) != 25000:
-            raise DatasetFileError(f"The IMDB archive's {split} split has {len(rows)} labelled reviews; expected 25000.")
+            raise DatasetFileError(f"The IMDB archive's {split} split has {len(rows)} labelled reviews; "
+                                   "expected 25000.")
         if seed is not None:
             rows = [rows[i] for i in np.random.RandomState(seed).permutation(len(rows))]
         result.append(([text for _, _, text in rows], np.array([int(label) for label, _, _ in rows])))

@@ -12,6 +12,7 @@ from ember.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAver
                                  GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
 from ember.layers.recurrent import GRU, LSTM, SimpleRNN
 from ember.layers.symbolic import Input, InputLayer
+from ember.layers.text_vectorization import TextVectorization
 from ember.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
@@ -20,5 +21,5 @@ __all__ = [
     "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "add", "concatenate", "BatchNormalization",
     "LayerNormalization", "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
     "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
-    "Embedding", "Masking", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed",
+    "Embedding", "Masking", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "TextVectorization",
 ]
