@@ -35,6 +35,123 @@ def timed(function, *args) -> float:
     return time.perf_counter() - start
 
 
+def torch_dataloader_throughput(model, x, y, batch_size: int, epochs: int) -> float:
+    """Samples/s of the loop PyTorch tutorials write: a DataLoader, `loss.item()` and accuracy per step."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = model.to(device)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+                                         batch_size=batch_size, shuffle=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_function = _loss_for(y)
+
+    def epoch():
+        total_loss, correct = 0.0, 0
+        for inputs, targets in loader:
+            inputs, targets = inputs.to(device), targets.to(device)
+            optimizer.zero_grad()
+            outputs = model(inputs)
+            loss = loss_function(outputs, targets)
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(inputs)
+            correct += _correct(outputs, targets).item()
+
+    epoch()
+    return len(x) * epochs / timed(lambda: [epoch() for _ in range(epochs)])
+
+
+def torch_device_throughput(model, x, y, batch_size: int, epochs: int) -> float:
+    """Samples/s of a tuned hand-written loop: data on the device, index batches, metrics on the device."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = model.to(device)
+    inputs_all, targets_all = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_function = _loss_for(y)
+
+    def epoch():
+        total_loss = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        order = torch.randperm(len(x), device=device)
+        for start in range(0, len(x), batch_size):
+            index = order[start:start + batch_size]
+            inputs, targets = inputs_all[index], targets_all[index]
+            optimizer.zero_grad(set_to_none=True)
+            outputs = model(inputs)
+            loss = loss_function(outputs, targets)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                total_loss += loss * len(index)
+                correct += _correct(outputs, targets)
+        return total_loss.item(), correct.item()
+
+    epoch()
+    return len(x) * epochs / timed(lambda: [epoch() for _ in range(epochs)])
+
+
+def torch_accuracy(model, x_test, y_test, batch_size: int = 500) -> float:
+    """Test accuracy of a plain PyTorch classifier (logits; one column means binary)."""
+    import torch
+
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        logits = torch.cat([model(torch.from_numpy(x_test[i:i + batch_size]).to(device))
+                            for i in range(0, len(x_test), batch_size)]).cpu()
+    predicted = (logits[:, 0] > 0).numpy() if logits.shape[1] == 1 else logits.argmax(1).numpy()
+    expected = (y_test > 0.5) if logits.shape[1] == 1 else y_test
+    return float((predicted == expected).mean())
+
+
+def runners(load, ember_model, torch_model, keras_model) -> dict:
+    """The standard set of runners for a workload.
+
+    Args:
+        load: `args -> (x, y, x_test, y_test)` NumPy arrays.
+        ember_model, keras_model: `() -> compiled model` (Keras is imported in its own process).
+        torch_model: `() -> torch.nn.Module` returning logits.
+    """
+    def fit_runner(make):
+        def run(args):
+            x, y, x_test, y_test = load(args)
+            model = make()
+            model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0)
+            seconds = timed(lambda: model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0))
+            accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
+            return {"samples_per_second": len(x) * args.epochs / seconds, "accuracy": float(accuracy)}
+        return run
+
+    def torch_runner(loop):
+        def run(args):
+            x, y, x_test, y_test = load(args)
+            model = torch_model()
+            speed = loop(model, x, y, args.batch_size, args.epochs)
+            return {"samples_per_second": speed, "accuracy": torch_accuracy(model, x_test, y_test)}
+        return run
+
+    return {"ember": fit_runner(ember_model), "torch-dataloader": torch_runner(torch_dataloader_throughput),
+            "torch-device": torch_runner(torch_device_throughput), "keras-jax": fit_runner(keras_model),
+            "keras-torch": fit_runner(keras_model)}
+
+
+def _loss_for(y):
+    import torch
+
+    if y.dtype.kind == "f":
+        return lambda outputs, targets: torch.nn.functional.binary_cross_entropy_with_logits(outputs.squeeze(-1),
+                                                                                              targets)
+    return torch.nn.CrossEntropyLoss()
+
+
+def _correct(outputs, targets):
+    if targets.is_floating_point():
+        return ((outputs.squeeze(-1) > 0) == (targets > 0.5)).sum()
+    return (outputs.argmax(1) == targets).sum()
+
+
 def peak_memory_mb() -> float:
     """Peak GPU memory allocated by torch (when on CUDA), else the process's peak resident memory."""
     try:

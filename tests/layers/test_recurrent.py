@@ -156,3 +156,13 @@ def test_lstm_classifier_learns_a_sequence_rule():
     model.compile(ember.optimizers.Adam(0.01), "binary_crossentropy", metrics=["accuracy"])
     history = model.fit(x, y, epochs=15, verbose=0)
     assert history.history["accuracy"][-1] > 0.9
+
+
+def test_conv1d_text_model_with_a_padding_mask():
+    model = ember.Sequential([layers.Input((12,), dtype="int64"), layers.Embedding(50, 8, mask_zero=True),
+                              layers.Conv1D(16, 3, activation="relu"), layers.GlobalMaxPooling1D(),
+                              layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    x = np.random.default_rng(0).integers(0, 50, size=(64, 12))
+    history = model.fit(x, (x[:, 0] > 25).astype("float32"), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and model.predict(x[:3], verbose=0).shape == (3, 1)
