@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export EMBER_DATA_DIR="${EMBER_DATA_DIR:-$(cd .. && pwd)/shared/datasets}"
-.venv/bin/python benchmarks/mnist_mlp.py "$@"
+.venv/bin/python benchmarks/mnist_mlp.py --epochs 3
+.venv/bin/python benchmarks/imdb_lstm.py

@@ -20,10 +20,12 @@ from ember.preprocessing.text import Tokenizer
 VOCABULARY, LENGTH = 10_000, 200
 
 
-def recurrent_layer(kind: str):
-    return {"simple_rnn": lambda: layers.SimpleRNN(32),
-            "lstm": lambda: layers.LSTM(64),
-            "bilstm": lambda: layers.Bidirectional(layers.LSTM(64))}[kind]()
+def recurrent_layers(kind: str) -> list:
+    """The recurrent part of each model (the bidirectional one is Keras's IMDB example: two stacked layers)."""
+    return {"simple_rnn": lambda: [layers.SimpleRNN(32)],
+            "lstm": lambda: [layers.LSTM(64)],
+            "bilstm": lambda: [layers.Bidirectional(layers.LSTM(64, return_sequences=True)),
+                               layers.Bidirectional(layers.LSTM(64))]}[kind]()
 
 
 def main(kind: str = "lstm", epochs: int = 3, verbose: int | str = "auto") -> float:
@@ -35,8 +37,8 @@ def main(kind: str = "lstm", epochs: int = 3, verbose: int | str = "auto") -> fl
     x_test = pad_sequences(tokenizer.texts_to_sequences(test_texts), maxlen=LENGTH)
 
     model = ember.Sequential([
-        layers.Embedding(VOCABULARY, 64, mask_zero=True),
-        recurrent_layer(kind),
+        layers.Embedding(VOCABULARY, 128 if kind == "bilstm" else 64, mask_zero=True),
+        *recurrent_layers(kind),
         layers.Dense(1, activation="sigmoid"),
     ])
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
