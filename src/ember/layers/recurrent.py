@@ -20,9 +20,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ember import activations, constraints, initializers, regularizers
+from ember import activations
 from ember._validation import require_positive_int, require_rate
 from ember.layers.base import TRANSPOSED, Layer, Layout, Shape
+from ember.layers.weight_arguments import kernel_bias_config, set_kernel_bias_arguments
 
 _FUSED = {"lstm": torch.lstm, "gru": torch.gru, "rnn_tanh": torch.rnn_tanh, "rnn_relu": torch.rnn_relu}
 
@@ -49,15 +50,11 @@ class _Recurrent(Layer):
         self.units = require_positive_int("units", units, self)
         self.activation, self.recurrent_activation = activations.get(activation), activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_kernel_bias_arguments(self, kernel_initializer=kernel_initializer,
+                                  recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+                                  kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
+                                  bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
+                                  recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint)
         self.dropout = require_rate("dropout", dropout, self)
         self.recurrent_dropout = require_rate("recurrent_dropout", recurrent_dropout, self)
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
@@ -191,16 +188,7 @@ class _Recurrent(Layer):
         return {**super().get_config(), "units": self.units,
                 "activation": activations.serialize(self.activation),
                 "recurrent_activation": activations.serialize(self.recurrent_activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "use_bias": self.use_bias, **kernel_bias_config(self, ("kernel", "recurrent", "bias")),
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                 "return_sequences": self.return_sequences, "return_state": self.return_state,
                 "go_backwards": self.go_backwards, "unroll": self.unroll, "seed": self.seed}
