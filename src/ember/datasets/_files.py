@@ -24,9 +24,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("EMBER_HOME", Path.home() / ".ember")) / "datasets"
 
 
-def sha256_of(path: Path, decompress: bool = False) -> str:
-    """The sha256 of a file's bytes (of its gzip content when `decompress`)."""
-    digest = hashlib.sha256()
+def sha256_of(path: Path, decompress: bool = False, algorithm: str = "sha256") -> str:
+    """The digest of a file's bytes (of its gzip content when `decompress`)."""
+    digest = hashlib.new(algorithm)
     opener = gzip.open if decompress else open
     with opener(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
@@ -39,7 +39,7 @@ def locate(subdir: str, filename: str, urls: list[str], sha256: str | None, cont
 
     Args:
         urls: mirrors to try, in order.
-        sha256: expected checksum (None to skip the check, for files whose bytes vary by mirror).
+        sha256: expected sha256 checksum, or "md5:<digest>" where only an MD5 is published.
         content_sha256: the checksum is of the gzip-decompressed content, which stays the same
             whichever gzip wrapper a mirror uses.
     Raises DatasetFileError naming where it looked and what failed.
@@ -53,7 +53,7 @@ def locate(subdir: str, filename: str, urls: list[str], sha256: str | None, cont
     rejected = []
     for path in candidates:
         if path.is_file():
-            if sha256 is None or sha256_of(path, content_sha256) == sha256:
+            if _matches(path, sha256, content_sha256):
                 return path
             rejected.append(str(path))
     errors = []
@@ -63,7 +63,7 @@ def locate(subdir: str, filename: str, urls: list[str], sha256: str | None, cont
         except OSError as error:
             errors.append(f"{url}: {error}")
             continue
-        if sha256 is None or sha256_of(cached, content_sha256) == sha256:
+        if _matches(cached, sha256, content_sha256):
             return cached
         cached.unlink()
         errors.append(f"{url}: checksum mismatch, file discarded")
@@ -72,6 +72,13 @@ def locate(subdir: str, filename: str, urls: list[str], sha256: str | None, cont
     raise DatasetFileError(f"Could not find {subdir}/{filename}. Looked in {looked}.{bad} Downloads failed: "
                            f"{'; '.join(errors) or 'no mirrors'}. Set {DATA_DIR_VARIABLE} to a folder holding "
                            f"{subdir}/{filename}, or connect to the internet.")
+
+
+def _matches(path: Path, checksum: str | None, decompress: bool) -> bool:
+    if checksum is None:
+        return True
+    algorithm, _, digest = checksum.rpartition(":")
+    return sha256_of(path, decompress, algorithm or "sha256") == digest
 
 
 def _download(url: str, destination: Path) -> None:
