@@ -4,8 +4,8 @@
 `from tensorflow.keras import layers, models`.
 """
 
-from ember import (activations, backend, callbacks, config, constraints, data, datasets, initializers, layers, losses,
-                   metrics, models, optimizers, preprocessing, regularizers, saving, text, utils)
+from ember import (activations, backend, callbacks, config, constraints, data, datasets, explain, initializers,
+                   layers, losses, metrics, models, optimizers, preprocessing, regularizers, saving, text, utils)
 from ember.layers import Input, Layer
 from ember.models import Model, Sequential, load_model
 
@@ -13,6 +13,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Sequential", "Model", "Input", "Layer", "load_model", "layers", "models", "activations", "callbacks", "config",
-    "constraints", "data", "datasets", "initializers", "losses", "metrics", "optimizers", "preprocessing",
+    "constraints", "data", "datasets", "explain", "initializers", "losses", "metrics", "optimizers", "preprocessing",
     "regularizers", "saving", "text", "utils", "backend",
 ]

@@ -74,6 +74,47 @@ def tune_worker(path: str, storage: str | None) -> int:
     return 0
 
 
+def explain_command(arguments: argparse.Namespace) -> int:
+    """Writes the explanation of a saved model's prediction: PNG for images and tables, HTML for text."""
+    import numpy as np
+
+    import ember
+
+    model = ember.load_model(arguments.model, compile=False)
+    suffix = os.path.splitext(arguments.input)[1].lower()
+    os.makedirs(arguments.output, exist_ok=True)
+    options = dict(method=arguments.method, target=arguments.target, layer=arguments.layer)
+    if suffix == ".txt":
+        if not arguments.tokenizer:
+            raise SystemExit("A text input needs --tokenizer (a JSON file from Tokenizer.to_json()).")
+        from ember.preprocessing.sequence import pad_sequences
+        from ember.text import tokenizer_from_json
+
+        with open(arguments.tokenizer, encoding="utf-8") as file:
+            tokenizer = tokenizer_from_json(file.read())
+        with open(arguments.input, encoding="utf-8") as file:
+            text = file.read()
+        ids = tokenizer.texts_to_sequences([text])
+        explanation = model.explain(pad_sequences(ids, maxlen=arguments.maxlen), **options)
+        words = tokenizer.sequences_to_texts([[i] for i in ids[0][-arguments.maxlen:]])
+        path = explanation.save_html(os.path.join(arguments.output, "explanation.html"), [words])
+    else:
+        if suffix == ".npy":
+            batch = np.load(arguments.input, allow_pickle=False)
+        else:
+            from ember.data.image import _decode
+
+            channels = model.input_spec_shape[-1] if isinstance(model.input_spec_shape, tuple) else 3
+            mode = {1: "grayscale", 3: "rgb", 4: "rgba"}.get(channels, "rgb")
+            batch = _decode(open(arguments.input, "rb").read(), tuple(model.input_spec_shape[1:3]), mode)[None]
+            batch = batch.astype("float32") / 255.0
+        explanation = model.explain(batch, **options)
+        name = os.path.join(arguments.output, "explanation.png")
+        path = explanation.save_png(name) if explanation.inputs.ndim >= 3 else explanation.save_bar_chart(name)
+    print(f"{arguments.method} explanation written to {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ember", description="ember: Keras-style deep learning on PyTorch.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,7 +125,19 @@ def main(argv: list[str] | None = None) -> int:
     tune_parser.add_argument("file", help="a Python file defining `search` (an ember.tune search) and "
                                           "`search_arguments` (a dict of search()/fit() arguments)")
     tune_parser.add_argument("--storage", help="database URL shared by the workers (default: the file's choice)")
+    explain_parser = commands.add_parser("explain", help="explain a saved model's predictions for an input file")
+    explain_parser.add_argument("model", help="a model saved with model.save()")
+    explain_parser.add_argument("input", help="an image (.png/.jpg), a NumPy batch (.npy), or a text (.txt, with "
+                                              "--tokenizer)")
+    explain_parser.add_argument("--method", default="integrated_gradients")
+    explain_parser.add_argument("--target", type=int, default=None)
+    explain_parser.add_argument("--layer", default=None, help="the convolution layer for grad_cam")
+    explain_parser.add_argument("--tokenizer", help="a Tokenizer saved with to_json(), for text inputs")
+    explain_parser.add_argument("--maxlen", type=int, default=200, help="sequence length for text inputs")
+    explain_parser.add_argument("--output", default="explanation", help="folder for the PNG/HTML files")
     arguments = parser.parse_args(argv)
+    if arguments.command == "explain":
+        return explain_command(arguments)
     if arguments.command == "tune":
         return tune_worker(arguments.file, arguments.storage)
     if arguments.command == "demo":

@@ -324,6 +324,13 @@ class Model(Layer):
     def metrics_names(self) -> list[str]:
         return list(self._objectives.results()) if self._objectives is not None else []
 
+    # ------------------------------------------------------------------ explain
+    def explain(self, x: Any, method: str = "integrated_gradients", target: Any = None, **options: Any) -> Any:
+        """Attributions of this model's predictions for `x` (see `ember.explain.attribute`)."""
+        from ember.explain import attribute
+
+        return attribute(self, x, target=target, method=method, **options)
+
     # ------------------------------------------------------------------ summary
     def summary(self, line_length: int | None = None, positions: Any = None, print_fn: Any = None,
                 expand_nested: bool = False, show_trainable: bool = False) -> None:
