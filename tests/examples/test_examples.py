@@ -64,3 +64,24 @@ def test_char_lstm_learns_and_samples(real_data_dir, monkeypatch):
     loss, sample = load_example("shakespeare_char_lstm").main(epochs=1, steps_per_epoch=150, verbose=0)
     assert loss < 3.0  # a uniform guess over the 65 characters costs 4.17 nats
     assert sample.startswith("ROMEO:\n") and len(sample) == len("ROMEO:\n") + 200
+
+
+@pytest.mark.slow
+def test_explanations_pass_their_checks_on_real_models(real_data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
+    example = load_example("explain_predictions")
+    monkeypatch.setattr(example, "OUTPUT", str(tmp_path))
+    mnist = example.explain_mnist(samples=10_000)
+    assert mnist["occlusion_top"] > mnist["occlusion_random"] + 0.2  # hiding the top 10% hurts far more
+    assert mnist["completeness_gap"] < 0.05
+    assert mnist["randomization_rank_correlation"]["grad_cam"] < 0.5  # a randomised model explains differently
+    cifar = example.explain_cifar10(samples=5_000, epochs=1)
+    assert cifar["occlusion_top"] > cifar["occlusion_random"]
+    imdb = example.explain_imdb(epochs=1)
+    assert imdb["sentiment_share"] >= 0.5 and imdb["completeness_gap"] < 0.01
+    pima = example.explain_pima()
+    assert "glucose" in pima["feature_ranking"][:3]
+    assert {p.name for p in tmp_path.glob("*.png")} >= {"mnist_gradcam.png", "mnist_integrated_gradients.png",
+                                                         "cifar10_gradcam.png", "pima_features.png"}
+    assert (tmp_path / "imdb_tokens.html").exists()

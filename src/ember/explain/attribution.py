@@ -191,13 +191,33 @@ def _occlusion_window(inputs: torch.Tensor, window: int | None) -> tuple[tuple, 
 
 def _token_attribution(attributions: Any, forward: Any, embedding: nn.Module, inputs: torch.Tensor,
                        targets: torch.Tensor, method: str, n_steps: int) -> Explanation:
+    """Attributions in embedding space, summed per token.
+
+    The model runs on the real token ids (so padding masks stay as they are) while a hook puts the
+    interpolated embeddings in place of the embedding layer's output; the baseline is the zero
+    embedding. Integrated gradients' completeness then holds exactly along that path.
+    """
+    def forward_from_embeddings(embedded: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        handle = embedding.register_forward_hook(lambda module, arguments, output: embedded)
+        try:
+            return forward(ids)
+        finally:
+            handle.remove()
+
+    with torch.no_grad():
+        embedded = embedding(inputs).detach()
+    embedded.requires_grad_(True)
+    delta = None
     if method == "integrated_gradients":
-        values, delta = attributions.LayerIntegratedGradients(forward, embedding).attribute(
-            inputs, baselines=torch.zeros_like(inputs), target=targets, n_steps=n_steps,
-            return_convergence_delta=True)
-    elif method in ("input_x_gradient", "saliency"):
-        values = attributions.LayerGradientXActivation(forward, embedding).attribute(inputs, target=targets)
-        delta = None
+        values, delta = attributions.IntegratedGradients(forward_from_embeddings).attribute(
+            embedded, baselines=torch.zeros_like(embedded), target=targets, n_steps=n_steps,
+            additional_forward_args=(inputs,), return_convergence_delta=True)
+    elif method == "input_x_gradient":
+        values = attributions.InputXGradient(forward_from_embeddings).attribute(
+            embedded, target=targets, additional_forward_args=(inputs,))
+    elif method == "saliency":
+        values = attributions.Saliency(forward_from_embeddings).attribute(
+            embedded, target=targets, additional_forward_args=(inputs,), abs=True)
     else:
         raise ValueError(f"Method {method!r} does not apply to a model that reads token ids; use "
                          "'integrated_gradients', 'input_x_gradient' or 'saliency' (per token, through the "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,9 +45,12 @@ def model_randomization_check(model: nn.Module, x: Any, method: str = "integrate
 
     trained = attribute(model, x, target=target, method=method, **options)
     randomized = attribute(randomize_weights(model), x, target=trained.target, method=method, **options)
-    correlations = [spearmanr(np.abs(a).ravel(), np.abs(b).ravel())[0]
-                    for a, b in zip(trained.values, randomized.values)]
-    return RandomizationCheck(float(np.nanmean(correlations)), trained, randomized)
+    with warnings.catch_warnings():  # a blank map (a dead randomised network) has no rank correlation
+        warnings.simplefilter("ignore")
+        correlations = [spearmanr(np.abs(a).ravel(), np.abs(b).ravel())[0]
+                        for a, b in zip(trained.values, randomized.values)]
+    finite = [c for c in correlations if np.isfinite(c)]
+    return RandomizationCheck(float(np.mean(finite)) if finite else 0.0, trained, randomized)
 
 
 def completeness_gap(explanation: Any) -> float:

@@ -41,7 +41,7 @@ def save_heatmaps(explanation: Any, path: str, class_names: list[str] | None, co
         target = int(explanation.target[row])
         label = class_names[target] if class_names else str(target)
         axes[row, 0].imshow(shown, cmap="gray" if shown.ndim == 2 else None)
-        axes[row, 0].set_title(f"input (class {label})", fontsize=8)
+        axes[row, 0].set_title(f"input; explained: {label}", fontsize=8)
         axes[row, 1].imshow(heat_map(explanation, row), cmap="inferno")
         axes[row, 1].set_title(explanation.method.replace("_", " "), fontsize=8)
         axes[row, 2].imshow(shown, cmap="gray" if shown.ndim == 2 else None)
