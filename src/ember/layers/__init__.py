@@ -1,16 +1,18 @@
 """Layers: `ember.layers.Dense`, `ember.layers.Dropout`, ... (Keras 3 names and arguments)."""
 
 from ember.layers.base import Layer
-from ember.layers.conv import Conv1D, Conv2D
+from ember.layers.conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D
 from ember.layers.embedding import Embedding, Masking
 from ember.layers.core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, GaussianNoise,
-                               Identity, Lambda, Permute, RepeatVector, Reshape)
+                               Identity, Lambda, Permute, RepeatVector, Reshape, SpatialDropout2D)
 from ember.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
                                   concatenate)
 from ember.layers.normalization import BatchNormalization, LayerNormalization
-from ember.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
-                                 GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
+from ember.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
+                                 GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D,
+                                 MaxPooling2D, MaxPooling3D)
 from ember.layers.recurrent import GRU, LSTM, SimpleRNN
+from ember.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from ember.layers.symbolic import Input, InputLayer
 from ember.layers.text_vectorization import TextVectorization
 from ember.layers.wrappers import Bidirectional, TimeDistributed
@@ -22,4 +24,6 @@ __all__ = [
     "LayerNormalization", "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
     "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "Embedding", "Masking", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "TextVectorization",
+    "Conv3D", "Conv2DTranspose", "DepthwiseConv2D", "MaxPooling3D", "AveragePooling3D", "UpSampling2D",
+    "ZeroPadding2D", "Cropping2D", "SpatialDropout2D",
 ]

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from ember import activations
+from ember import activations, constraints, initializers, regularizers
 from ember._validation import require_choice, require_positive_int
 from ember.layers.base import Layer, Layout, Shape
 from ember.layers.weight_arguments import kernel_bias_config, set_kernel_bias_arguments
@@ -96,25 +96,34 @@ class _Conv(Layer):
         if channels is None or channels % self.groups:
             raise ValueError(f"{type(self).__name__} '{self.name}': input channels ({channels}) must be known and "
                              f"divisible by groups ({self.groups}).")
-        keras_shape = self.kernel_size + (channels // self.groups, self.filters)
         # drawn in Keras's layout (so the fans match Keras), stored in PyTorch's (out, in, *kernel)
-        self.kernel = self.add_weight("kernel", keras_shape, self.kernel_initializer, layout=CONV_KERNEL,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.kernel = self.add_weight("kernel", self.keras_kernel_shape(channels), self.kernel_initializer,
+                                      layout=self.kernel_layout(), regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint) if self.use_bias else None
 
+    def keras_kernel_shape(self, channels: int) -> tuple[int, ...]:
+        return self.kernel_size + (channels // self.groups, self.filters)
+
+    def kernel_layout(self) -> Layout:
+        return CONV_KERNEL
+
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         x = channels_first(inputs) if self.data_format == "channels_last" else inputs
+        outputs = self.convolve(x)
+        return self.activation(outputs if self.data_format == "channels_first" else channels_last(outputs))
+
+    def convolve(self, x: torch.Tensor) -> torch.Tensor:
+        """The convolution on a channels-first view `(batch, channels, *spatial)`."""
         padding: Any = 0
         if self.padding == "same":
             if all(s == 1 for s in self.strides):
                 padding = "same"
             else:
                 x = pad_same(x, self.kernel_size, self.strides, self.dilation_rate)
-        outputs = type(self)._convolution(x, self.kernel, self.bias, self.strides, padding, self.dilation_rate,
-                                          self.groups)
-        outputs = self.activation(outputs if self.data_format == "channels_first" else channels_last(outputs))
-        return outputs
+        return type(self)._convolution(x, self.kernel, self.bias, self.strides, padding, self.dilation_rate,
+                                       self.groups)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
@@ -165,3 +174,105 @@ class Conv2D(_Conv):
     def __init__(self, filters: int, kernel_size: int | tuple, strides: int | tuple = (1, 1), padding: str = "valid",
                  **kwargs: Any) -> None:
         super().__init__(filters, kernel_size, strides, padding, **kwargs)
+
+
+class Conv3D(_Conv):
+    """3-D convolution over `(batch, depth, height, width, channels)`."""
+
+    rank = 3
+    _convolution = staticmethod(F.conv3d)
+
+    def __init__(self, filters: int, kernel_size: int | tuple, strides: int | tuple = (1, 1, 1),
+                 padding: str = "valid", **kwargs: Any) -> None:
+        super().__init__(filters, kernel_size, strides, padding, **kwargs)
+
+
+class Conv2DTranspose(_Conv):
+    """Transposed 2-D convolution (learned upsampling), as in generators and decoders.
+
+    Output size per spatial axis: "valid": (in - 1) * stride + kernel; "same": in * stride (Keras's rules).
+    Kernel in Keras's layout `(kh, kw, filters, in_channels)`.
+    """
+
+    rank = 2
+
+    def __init__(self, filters: int, kernel_size: int | tuple, strides: int | tuple = (1, 1), padding: str = "valid",
+                 output_padding: int | tuple | None = None, **kwargs: Any) -> None:
+        super().__init__(filters, kernel_size, strides, padding, **kwargs)
+        if self.groups != 1:
+            raise ValueError(f"Conv2DTranspose '{self.name}': groups are not supported.")
+        self.output_padding = None if output_padding is None else _tuple(output_padding, 2, "output_padding", self)
+
+    def keras_kernel_shape(self, channels: int) -> tuple[int, ...]:
+        return self.kernel_size + (self.filters, channels)
+
+    def convolve(self, x: torch.Tensor) -> torch.Tensor:
+        paddings, extras = [], []
+        for axis in range(2):
+            kernel = (self.kernel_size[axis] - 1) * self.dilation_rate[axis] + 1
+            stride = self.strides[axis]
+            if self.padding == "valid":
+                padding, extra = 0, 0
+            else:  # output = input * stride
+                total = kernel - stride
+                padding, extra = (max(total, 0) + 1) // 2, (max(total, 0) % 2 if total >= 0 else -total)
+            if self.output_padding is not None:
+                extra += self.output_padding[axis]
+            paddings.append(padding)
+            extras.append(extra)
+        return F.conv_transpose2d(x, self.kernel, self.bias, self.strides, paddings, extras, 1,
+                                  self.dilation_rate)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "output_padding": None if self.output_padding is None
+                else list(self.output_padding)}
+
+
+def _depthwise_to_torch(kernel: torch.Tensor) -> torch.Tensor:
+    """Keras (kh, kw, in, multiplier) -> PyTorch grouped (in * multiplier, 1, kh, kw)."""
+    kh, kw, channels, multiplier = kernel.shape
+    return kernel.permute(2, 3, 0, 1).reshape(channels * multiplier, 1, kh, kw).contiguous()
+
+
+def _depthwise_to_keras(kernel: torch.Tensor, multiplier: int) -> torch.Tensor:
+    total, _, kh, kw = kernel.shape
+    return kernel.reshape(total // multiplier, multiplier, kh, kw).permute(2, 3, 0, 1).contiguous()
+
+
+class DepthwiseConv2D(_Conv):
+    """A separate 2-D filter per input channel (`depth_multiplier` of them): groups = channels.
+
+    Kernel in Keras's layout `(kh, kw, in_channels, depth_multiplier)`.
+    """
+
+    rank = 2
+    _convolution = staticmethod(F.conv2d)
+
+    def __init__(self, kernel_size: int | tuple, strides: int | tuple = (1, 1), padding: str = "valid",
+                 depth_multiplier: int = 1, depthwise_initializer: Any = "glorot_uniform",
+                 depthwise_regularizer: Any = None, depthwise_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(1, kernel_size, strides, padding, kernel_initializer=depthwise_initializer,
+                         kernel_regularizer=depthwise_regularizer, kernel_constraint=depthwise_constraint, **kwargs)
+        self.depth_multiplier = require_positive_int("depth_multiplier", depth_multiplier, self)
+
+    def build(self, input_shape: Shape) -> None:
+        channels = input_shape[self._channel_axis()] if len(input_shape) == 4 else None
+        if channels is not None:  # one group per input channel
+            self.groups, self.filters = channels, channels * self.depth_multiplier
+        super().build(input_shape)
+
+    def keras_kernel_shape(self, channels: int) -> tuple[int, ...]:
+        return self.kernel_size + (channels, self.depth_multiplier)
+
+    def kernel_layout(self) -> Layout:
+        multiplier = self.depth_multiplier
+        return Layout(lambda kernel: _depthwise_to_keras(kernel, multiplier), _depthwise_to_torch)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        for key in ("filters", "groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"):
+            config.pop(key)
+        return {**config, "depth_multiplier": self.depth_multiplier,
+                "depthwise_initializer": initializers.serialize(self.kernel_initializer),
+                "depthwise_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "depthwise_constraint": constraints.serialize(self.kernel_constraint)}

@@ -116,6 +116,27 @@ class Dropout(Layer):
                 "noise_shape": None if self.noise_shape is None else list(self.noise_shape), "seed": self.seed}
 
 
+class SpatialDropout2D(Dropout):
+    """Drops whole channels of `(batch, height, width, channels)` images while training."""
+
+    def __init__(self, rate: float, data_format: str | None = None, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = data_format or "channels_last"
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.rate == 0:
+            return inputs
+        shape = (inputs.shape[0], 1, 1, inputs.shape[3]) if self.data_format == "channels_last" else \
+            (inputs.shape[0], inputs.shape[1], 1, 1)
+        keep = torch.empty(shape, device=inputs.device, dtype=inputs.dtype).bernoulli_(1 - self.rate)
+        return inputs * keep / (1 - self.rate)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.pop("noise_shape", None)
+        return {**config, "data_format": self.data_format}
+
+
 class GaussianNoise(Layer):
     """Adds zero-mean Gaussian noise with `stddev` while training; inert in inference."""
 

@@ -60,6 +60,12 @@ class MaxPooling2D(_Pooling):
     rank, _pool, _pad_value = 2, staticmethod(F.max_pool2d), float("-inf")
 
 
+class MaxPooling3D(_Pooling):
+    """Maximum over windows of `(batch, depth, height, width, channels)`."""
+
+    rank, _pool, _pad_value = 3, staticmethod(F.max_pool3d), float("-inf")
+
+
 class AveragePooling1D(_Pooling):
     """Mean over windows of steps."""
 
@@ -133,3 +139,9 @@ class GlobalMaxPooling2D(_GlobalPooling):
     """Maximum over height and width."""
 
     reduce = staticmethod(_max)
+
+
+class AveragePooling3D(_Pooling):
+    """Mean over windows of `(batch, depth, height, width, channels)`."""
+
+    rank, _pool, _pad_value = 3, staticmethod(F.avg_pool3d), 0.0
