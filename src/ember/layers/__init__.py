@@ -1,5 +1,7 @@
 """Layers: `ember.layers.Dense`, `ember.layers.Dropout`, ... (Keras 3 names and arguments)."""
 
+from ember.layers.augmentation import (RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
+                                      RandomZoom)
 from ember.layers.base import Layer
 from ember.layers.conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D
 from ember.layers.embedding import Embedding, Masking
@@ -11,6 +13,7 @@ from ember.layers.normalization import BatchNormalization, LayerNormalization
 from ember.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
                                  GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D,
                                  MaxPooling2D, MaxPooling3D)
+from ember.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from ember.layers.recurrent import GRU, LSTM, SimpleRNN
 from ember.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from ember.layers.symbolic import Input, InputLayer
@@ -25,5 +28,6 @@ __all__ = [
     "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "Embedding", "Masking", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "TextVectorization",
     "Conv3D", "Conv2DTranspose", "DepthwiseConv2D", "MaxPooling3D", "AveragePooling3D", "UpSampling2D",
-    "ZeroPadding2D", "Cropping2D", "SpatialDropout2D",
+    "ZeroPadding2D", "Cropping2D", "SpatialDropout2D", "Rescaling", "Normalization", "Resizing", "CenterCrop",
+    "RandomFlip", "RandomCrop", "RandomTranslation", "RandomRotation", "RandomZoom", "RandomContrast",
 ]
