@@ -75,3 +75,34 @@ def test_real_cifar10_from_the_shared_jpeg_archives(real_data_dir, monkeypatch, 
     assert x_train.shape == (50000, 32, 32, 3) and x_test.shape == (10000, 32, 32, 3) and y_train.shape == (50000, 1)
     assert np.bincount(y_test.ravel()).tolist() == [1000] * 10
     assert abs((x_train / 255.0).mean() - 0.473) < 0.01
+
+
+def test_image_dataset_from_directory_splits_and_label_modes(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path / "home"))
+    make_folder(tmp_path / "pictures")
+    training, validation = ember.utils.image_dataset_from_directory(
+        tmp_path / "pictures", image_size=(6, 5), batch_size=2, validation_split=0.5, subset="both", seed=1)
+    assert training.class_names == ["cats", "dogs"] and len(training) == 2 and len(validation) == 2
+    x, y = next(iter(training))
+    assert x.shape == (2, 6, 5, 3) and x.dtype == np.float32 and y.dtype == np.int64
+    one_hot = ember.utils.image_dataset_from_directory(tmp_path / "pictures", image_size=(6, 5),
+                                                       label_mode="categorical", batch_size=None, shuffle=False)
+    assert next(iter(one_hot))[1].shape == (6, 2)
+    model = ember.Sequential([ember.layers.Input((6, 5, 3)), ember.layers.Rescaling(1 / 255),
+                              ember.layers.Flatten(), ember.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    assert len(model.fit(training, validation_data=validation, epochs=2, verbose=0).history["val_loss"]) == 2
+    with pytest.raises(ValueError, match="subset="):
+        ember.utils.image_dataset_from_directory(tmp_path / "pictures", validation_split=0.5)
+
+
+def test_image_helpers_round_trip(tmp_path):
+    pixels = np.random.default_rng(0).integers(0, 256, size=(5, 7, 3)).astype("uint8")
+    ember.utils.save_img(tmp_path / "x.png", pixels, scale=False)
+    image = ember.utils.load_img(tmp_path / "x.png")
+    np.testing.assert_array_equal(ember.utils.img_to_array(image, dtype="uint8"), pixels)
+    assert ember.utils.img_to_array(ember.utils.load_img(tmp_path / "x.png", color_mode="grayscale",
+                                                         target_size=(3, 4))).shape == (3, 4, 1)
+    path = ember.utils.save_image_grid(np.stack([pixels] * 3), tmp_path / "grid.png", labels=[0, 1, 2],
+                                       predictions=[0, 2, 2], class_names=["a", "b", "c"])
+    assert open(path, "rb").read(4) == b"\x89PNG"

@@ -62,3 +62,22 @@ def test_real_pima_data(real_data_dir, monkeypatch):
     monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
     (x_train, y_train), (x_test, y_test) = ember.datasets.pima_indians_diabetes.load_data()
     assert x_train.shape[1] == 8 and len(x_train) + len(x_test) == 768 and set(y_train) == {0, 1}
+
+
+def test_fashion_mnist_reads_idx_files_and_checks_them(tmp_path, monkeypatch):
+    from ember.datasets import fashion_mnist
+
+    folder = tmp_path / "fashion_mnist"
+    folder.mkdir()
+    write_idx(folder / "train-images-idx3-ubyte.gz", np.zeros((2, 28, 28)))
+    monkeypatch.setenv("EMBER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(_files, "_download", lambda url, destination: (_ for _ in ()).throw(OSError("offline")))
+    with pytest.raises(_files.DatasetFileError, match="failing their checksum"):
+        fashion_mnist.load_data()  # our small file is not the published one, so it is never used
+    monkeypatch.setattr(fashion_mnist, "FILES", {name: None for name in fashion_mnist.FILES})
+    for name in ("train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        write_idx(folder / name, np.array([1, 2]))
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((2, 28, 28)))
+    (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
+    assert x_train.shape == (2, 28, 28) and list(y_test) == [1, 2]

@@ -97,3 +97,11 @@ def test_spatial_dropout_drops_whole_channels():
     per_channel = out.amax(dim=(1, 2))
     assert torch.all((out == 0) == (per_channel == 0)[:, None, None, :])
     torch.testing.assert_close(layer(torch.ones(2, 3, 3, 2), training=False), torch.ones(2, 3, 3, 2))
+
+
+def test_separable_conv2d_is_depthwise_then_pointwise(tmp_path):
+    layer = layers.SeparableConv2D(5, 3, depth_multiplier=2, padding="same", activation="relu")
+    check_layer(layer, (2, 6, 6, 3), (2, 6, 6, 5), tmp_path=tmp_path)
+    depthwise, pointwise, bias = layer.get_weights()
+    assert depthwise.shape == (3, 3, 3, 2) and pointwise.shape == (1, 1, 6, 5) and bias.shape == (5,)
+    assert layer.count_params() == 3 * 3 * 3 * 2 + 6 * 5 + 5  # as Keras counts it

@@ -1,7 +1,7 @@
 """Data plumbing: device-resident batching (`arrays`) and sliding windows over series (`timeseries`)."""
 
-from ember.data.image import ImageFileError, image_folder
+from ember.data.image import ImageDataset, ImageFileError, image_dataset_from_directory, image_folder
 from ember.data.timeseries import TimeseriesWindows, timeseries_dataset_from_array, timeseries_windows
 
 __all__ = ["timeseries_windows", "timeseries_dataset_from_array", "TimeseriesWindows", "image_folder",
-           "ImageFileError"]
+           "ImageFileError", "image_dataset_from_directory", "ImageDataset"]

@@ -111,3 +111,61 @@ def _cache_file(path: Path, image_size: Any, color_mode: str) -> Path:
     stat = path.stat()
     key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{image_size}|{color_mode}"
     return cache_dir() / "images" / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
+
+
+class ImageDataset:
+    """Batches `(images, labels)` of float32 images and labels, with `class_names` (Keras's form)."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray | None, class_names: list[str], batch_size: int | None,
+                 shuffle: bool, seed: int | None) -> None:
+        self.images, self.labels, self.class_names = images, labels, class_names
+        self.batch_size = batch_size or len(images)
+        self.shuffle, self.rng = shuffle, np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return (len(self.images) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        order = self.rng.permutation(len(self.images)) if self.shuffle else np.arange(len(self.images))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            batch = self.images[rows].astype(np.float32)
+            yield batch if self.labels is None else (batch, self.labels[rows])
+
+
+def image_dataset_from_directory(directory: str | os.PathLike, labels: str | None = "inferred",
+                                 label_mode: str | None = "int", class_names: list[str] | None = None,
+                                 color_mode: str = "rgb", batch_size: int | None = 32,
+                                 image_size: tuple[int, int] = (256, 256), shuffle: bool = True,
+                                 seed: int | None = None, validation_split: float | None = None,
+                                 subset: str | None = None, **kwargs: Any) -> Any:
+    """Keras's batched dataset of a class-folder directory (or archive), for `fit`.
+
+    label_mode: "int", "categorical" (one-hot), "binary" (two classes, float) or None (images only).
+    With `validation_split`, `subset` is "training", "validation" or "both" (a pair of datasets);
+    the files are shuffled with `seed` first and the validation part is the last fraction.
+    """
+    images, integer_labels, names = image_folder(directory, image_size=tuple(image_size), color_mode=color_mode)
+    if class_names is not None:
+        if sorted(class_names) != sorted(names):
+            raise ValueError(f"class_names {class_names} do not match the folders {names}.")
+        integer_labels = np.array([class_names.index(names[i]) for i in integer_labels])
+        names = list(class_names)
+    if label_mode not in ("int", "categorical", "binary", None) or labels not in ("inferred", None):
+        raise ValueError("label_mode must be 'int', 'categorical', 'binary' or None, and labels 'inferred' or None.")
+    if label_mode == "binary" and len(names) != 2:
+        raise ValueError(f"label_mode='binary' needs exactly 2 classes; found {len(names)}: {names}.")
+    encoded: np.ndarray | None = {
+        "int": integer_labels, "binary": integer_labels.astype(np.float32),
+        "categorical": np.eye(len(names), dtype=np.float32)[integer_labels], None: None}[label_mode if labels else None]
+    if validation_split is None:
+        return ImageDataset(images, encoded, names, batch_size, shuffle, seed)
+    if subset not in ("training", "validation", "both") or seed is None and shuffle:
+        raise ValueError("With validation_split, pass subset='training', 'validation' or 'both', and a seed so "
+                         "that both subsets come from the same shuffle.")
+    order = np.random.default_rng(seed).permutation(len(images))
+    cut = len(order) - int(len(order) * validation_split)
+    parts = {"training": order[:cut], "validation": order[cut:]}
+    made = {name: ImageDataset(images[rows], None if encoded is None else encoded[rows], names, batch_size,
+                               shuffle and name == "training", seed) for name, rows in parts.items()}
+    return (made["training"], made["validation"]) if subset == "both" else made[subset]

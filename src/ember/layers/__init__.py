@@ -3,7 +3,7 @@
 from ember.layers.augmentation import (RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
                                       RandomZoom)
 from ember.layers.base import Layer
-from ember.layers.conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D
+from ember.layers.conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, SeparableConv2D
 from ember.layers.embedding import Embedding, Masking
 from ember.layers.core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, GaussianNoise,
                                Identity, Lambda, Permute, RepeatVector, Reshape, SpatialDropout2D)
@@ -27,7 +27,8 @@ __all__ = [
     "LayerNormalization", "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
     "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "Embedding", "Masking", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "TextVectorization",
-    "Conv3D", "Conv2DTranspose", "DepthwiseConv2D", "MaxPooling3D", "AveragePooling3D", "UpSampling2D",
+    "Conv3D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling3D", "AveragePooling3D",
+    "UpSampling2D",
     "ZeroPadding2D", "Cropping2D", "SpatialDropout2D", "Rescaling", "Normalization", "Resizing", "CenterCrop",
     "RandomFlip", "RandomCrop", "RandomTranslation", "RandomRotation", "RandomZoom", "RandomContrast",
 ]

@@ -276,3 +276,42 @@ class DepthwiseConv2D(_Conv):
                 "depthwise_initializer": initializers.serialize(self.kernel_initializer),
                 "depthwise_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "depthwise_constraint": constraints.serialize(self.kernel_constraint)}
+
+
+class SeparableConv2D(Layer):
+    """A depthwise convolution (one filter set per channel) followed by a 1x1 pointwise convolution.
+
+    Weights in Keras's order and layouts: depthwise_kernel `(kh, kw, in, depth_multiplier)`,
+    pointwise_kernel `(1, 1, in * depth_multiplier, filters)`, bias.
+    """
+
+    def __init__(self, filters: int, kernel_size: int | tuple, strides: int | tuple = (1, 1), padding: str = "valid",
+                 depth_multiplier: int = 1, activation: Any = None, use_bias: bool = True,
+                 depthwise_initializer: Any = "glorot_uniform", pointwise_initializer: Any = "glorot_uniform",
+                 bias_initializer: Any = "zeros", dilation_rate: int | tuple = (1, 1), **kwargs: Any) -> None:
+        super().__init__(**{k: v for k, v in kwargs.items() if k in ("name", "trainable", "input_shape", "dtype")})
+        self.depthwise = DepthwiseConv2D(kernel_size, strides, padding, depth_multiplier=depth_multiplier,
+                                         depthwise_initializer=depthwise_initializer, dilation_rate=dilation_rate,
+                                         use_bias=False, name=f"{self.name}_depthwise")
+        self.pointwise = Conv2D(filters, 1, activation=activation, use_bias=use_bias,
+                                kernel_initializer=pointwise_initializer, bias_initializer=bias_initializer,
+                                name=f"{self.name}_pointwise")
+        self.filters = self.pointwise.filters
+
+    def build(self, input_shape: Shape) -> None:
+        self.depthwise.build_from_shapes(input_shape)
+        channels = input_shape[-1] * self.depthwise.depth_multiplier
+        self.pointwise.build_from_shapes(tuple(input_shape[:-1]) + (channels,))
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.pointwise(self.depthwise(inputs))
+
+    def get_config(self) -> dict[str, Any]:
+        depthwise, pointwise = self.depthwise, self.pointwise
+        return {**super().get_config(), "filters": self.filters, "kernel_size": list(depthwise.kernel_size),
+                "strides": list(depthwise.strides), "padding": depthwise.padding,
+                "depth_multiplier": depthwise.depth_multiplier, "dilation_rate": list(depthwise.dilation_rate),
+                "activation": activations.serialize(pointwise.activation), "use_bias": pointwise.use_bias,
+                "depthwise_initializer": initializers.serialize(depthwise.kernel_initializer),
+                "pointwise_initializer": initializers.serialize(pointwise.kernel_initializer),
+                "bias_initializer": initializers.serialize(pointwise.bias_initializer)}

@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from ember.data.image import image_dataset_from_directory
 from ember.data.timeseries import timeseries_dataset_from_array
 from ember.preprocessing.sequence import pad_sequences
+from ember.utils.image import array_to_img, img_to_array, load_img, save_image_grid, save_img
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: str = "float32") -> np.ndarray:
@@ -50,4 +52,6 @@ def set_random_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "pad_sequences", "timeseries_dataset_from_array"]
+__all__ = ["to_categorical", "normalize", "set_random_seed", "pad_sequences", "timeseries_dataset_from_array",
+           "load_img", "img_to_array", "array_to_img", "save_img", "save_image_grid",
+           "image_dataset_from_directory"]
