@@ -85,3 +85,9 @@ def test_explanations_pass_their_checks_on_real_models(real_data_dir, monkeypatc
     assert {p.name for p in tmp_path.glob("*.png")} >= {"mnist_gradcam.png", "mnist_integrated_gradients.png",
                                                          "cifar10_gradcam.png", "pima_features.png"}
     assert (tmp_path / "imdb_tokens.html").exists()
+
+
+@pytest.mark.slow
+def test_mnist_cnn_reaches_98_5_percent(real_data_dir, monkeypatch):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    assert load_example("mnist_cnn").main(verbose=0) >= 0.985

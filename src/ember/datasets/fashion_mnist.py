@@ -8,7 +8,7 @@ import numpy as np
 from ember.datasets._files import locate
 from ember.datasets.mnist import read_idx
 
-MIRROR = "https://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+MIRROR = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"  # the address its README gives
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot"]
 # the MD5s published in the Fashion-MNIST repository for the .gz files
