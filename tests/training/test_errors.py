@@ -82,3 +82,22 @@ def test_ragged_lists_suggest_pad_sequences():
 def test_validation_split_and_data_together():
     with pytest.raises(ValueError, match="either validation_split or validation_data"):
         mlp().fit(np.zeros((4, 784)), np.zeros(4), validation_split=0.5, validation_data=(np.zeros((1, 784)), [0]))
+
+
+def cnn():
+    model = ember.Sequential([layers.Input((28, 28, 1)), layers.Conv2D(4, 3), layers.Flatten(), layers.Dense(2)])
+    model.compile("adam", ember.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def test_colour_images_into_a_grayscale_model():
+    with pytest.raises(ValueError, match=r"expects input shape \(None, 28, 28, 1\) \(first layer 'conv2d', Conv2D\); "
+                                         r"got data of shape \(None, 28, 28, 3\). The images have 3 channels"):
+        cnn().predict(np.zeros((2, 28, 28, 3)), verbose=0)
+
+
+def test_channels_first_data_into_a_channels_last_model():
+    with pytest.raises(ValueError, match="looks channels-first.*data_format='channels_first'"):
+        cnn().predict(np.zeros((2, 1, 28, 28)), verbose=0)
+    with pytest.raises(ValueError, match=r"Add a channels axis"):
+        cnn().predict(np.zeros((2, 28, 28)), verbose=0)

@@ -122,8 +122,7 @@ class Model(Layer):
                 which = f"input {index} " if len(wanted) > 1 else "input "
                 raise ValueError(
                     f"Model '{self.name}' expects {which}shape {shapes.describe(want)}{self._first_layer_hint()}; "
-                    f"got data of shape {shapes.describe(got)}. Reshape the data (e.g. x.reshape(len(x), -1) "
-                    f"to flatten images) or change the model's input shape.")
+                    f"got data of shape {shapes.describe(got)}. {_shape_fix(tuple(got), tuple(want))}")
 
     def _first_layer_hint(self) -> str:
         return ""
@@ -360,6 +359,22 @@ class Model(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}
+
+
+def _shape_fix(got: tuple, want: tuple) -> str:
+    """The most likely fix for data of shape `got` given to a model that wants `want`."""
+    if len(got) == len(want) == 4:
+        if got[1:] == (want[3], want[1], want[2]):
+            return ("The data looks channels-first (batch, channels, height, width); ember, like Keras, is "
+                    "channels-last: pass x.transpose(0, 2, 3, 1), or build the layers with "
+                    "data_format='channels_first'.")
+        if got[1:3] == want[1:3] and got[3] != want[3]:
+            return (f"The images have {got[3]} channels but the model was built for {want[3]} (e.g. colour "
+                    "images into a grayscale model): convert the images, or build the model with "
+                    f"input shape {(want[1], want[2], got[3])}.")
+    if len(got) == len(want) - 1 and len(want) == 4:
+        return "Add a channels axis, e.g. x[..., None]."
+    return "Reshape the data (e.g. x.reshape(len(x), -1) to flatten images) or change the model's input shape."
 
 
 def flatten_shapes(structure: Any) -> list[tuple]:
