@@ -1,5 +1,6 @@
 """Layers: `ember.layers.Dense`, `ember.layers.Dropout`, ... (Keras 3 names and arguments)."""
 
+from ember.layers.attention import MultiHeadAttention
 from ember.layers.augmentation import (RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
                                       RandomZoom)
 from ember.layers.base import Layer
@@ -18,6 +19,8 @@ from ember.layers.recurrent import GRU, LSTM, SimpleRNN
 from ember.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from ember.layers.symbolic import Input, InputLayer
 from ember.layers.text_vectorization import TextVectorization
+from ember.layers.transformer import (PositionEmbedding, SinePositionEncoding, TokenAndPositionEmbedding,
+                                     TransformerEncoder)
 from ember.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
@@ -31,4 +34,6 @@ __all__ = [
     "UpSampling2D",
     "ZeroPadding2D", "Cropping2D", "SpatialDropout2D", "Rescaling", "Normalization", "Resizing", "CenterCrop",
     "RandomFlip", "RandomCrop", "RandomTranslation", "RandomRotation", "RandomZoom", "RandomContrast",
+    "MultiHeadAttention", "PositionEmbedding", "SinePositionEncoding", "TokenAndPositionEmbedding",
+    "TransformerEncoder",
 ]

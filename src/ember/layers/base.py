@@ -374,6 +374,8 @@ def _is_tensor_like(value: Any) -> bool:
 def _batchless_shape(value: Any) -> Any:
     if not _is_tensor_like(value):
         return value
+    if isinstance(value, torch.Tensor) and shapes.is_shape_inference((value,)):
+        return shapes.batchless(value)  # placeholder sizes of unknown dimensions become None
     shape = tuple(value.shape)
     return (None,) + tuple(shape[1:]) if shape else ()
 

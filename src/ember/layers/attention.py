@@ -1,0 +1,126 @@
+"""MultiHeadAttention with Keras 3's arguments, call signature and weight layouts, computed by
+`torch.nn.functional.scaled_dot_product_attention` (flash or memory-efficient kernels on GPUs)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ember._validation import require_positive_int, require_rate
+from ember.layers.base import Layer, Shape
+from ember.layers.weight_arguments import kernel_bias_config, set_kernel_bias_arguments
+
+
+class MultiHeadAttention(Layer):
+    """Attention of `query` over `value` (and `key`, default `value`) with `num_heads` heads.
+
+    Args:
+        num_heads, key_dim: heads and the size of each head's queries and keys.
+        value_dim: size of each head's values (default key_dim).
+        dropout: dropout on the attention probabilities while training.
+        output_shape: last size of the output (default the query's).
+    Call: `layer(query, value, key=None, attention_mask=None, return_attention_scores=False,
+    use_causal_mask=False)`; query `(batch, target, features)`, value `(batch, source, features)`;
+    `attention_mask` `(batch, target, source)` booleans, True where attention is allowed. Padding
+    masks on query and value (from `Embedding(mask_zero=True)`) are applied too.
+    Weights in Keras's layout: query/key/value kernels `(features, heads, dim)`, biases `(heads, dim)`,
+    output kernel `(heads, value_dim, output)`.
+    """
+
+    supports_masking = True
+
+    def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,
+                 use_bias: bool = True, output_shape: int | None = None, kernel_initializer: Any = "glorot_uniform",
+                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
+        kwargs.pop("attention_axes", None)
+        super().__init__(**kwargs)
+        self.num_heads = require_positive_int("num_heads", num_heads, self)
+        self.key_dim = require_positive_int("key_dim", key_dim, self)
+        self.value_dim = require_positive_int("value_dim", value_dim or key_dim, self)
+        self.dropout, self.use_bias = require_rate("dropout", dropout, self), bool(use_bias)
+        self.output_size = output_shape
+        set_kernel_bias_arguments(self, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                                  kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+                                  kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+
+    def build(self, query_shape: Shape, value_shape: Shape | None = None, key_shape: Shape | None = None) -> None:
+        value_shape = value_shape or query_shape
+        key_shape = key_shape or value_shape
+        for argument, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
+            if len(shape) != 3 or shape[-1] is None:
+                raise ValueError(f"MultiHeadAttention '{self.name}' expects {argument} of shape (batch, steps, "
+                                 f"features); got {shape}.")
+        self.output_size = self.output_size or query_shape[-1]
+        for name, features, size in (("query", query_shape[-1], self.key_dim), ("key", key_shape[-1], self.key_dim),
+                                     ("value", value_shape[-1], self.value_dim)):
+            self._projection(f"{name}_kernel", f"{name}_bias", (features, self.num_heads, size), (self.num_heads, size))
+        self._projection("output_kernel", "output_bias", (self.num_heads, self.value_dim, self.output_size),
+                         (self.output_size,))
+
+    def _projection(self, kernel_name: str, bias_name: str, kernel_shape: tuple, bias_shape: tuple) -> None:
+        self.add_weight(kernel_name, kernel_shape, self.kernel_initializer, regularizer=self.kernel_regularizer,
+                        constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.add_weight(bias_name, bias_shape, self.bias_initializer, regularizer=self.bias_regularizer,
+                            constraint=self.bias_constraint)
+        else:
+            setattr(self, bias_name, None)
+
+    def _heads(self, inputs: torch.Tensor, kernel: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        features, heads, size = kernel.shape
+        projected = F.linear(inputs, kernel.reshape(features, heads * size).T,
+                             None if bias is None else bias.reshape(-1))
+        return projected.unflatten(-1, (heads, size)).transpose(1, 2)  # (batch, heads, steps, size)
+
+    def forward(self, query: torch.Tensor, value: torch.Tensor | None = None, key: torch.Tensor | None = None,
+                attention_mask: torch.Tensor | None = None, return_attention_scores: bool = False,
+                use_causal_mask: bool = False) -> Any:
+        value = query if value is None else value
+        key = value if key is None else key
+        mask = self._combined_mask(query, value, key, attention_mask, use_causal_mask)
+        q = self._heads(query, self.query_kernel, self.query_bias)
+        k = self._heads(key, self.key_kernel, self.key_bias)
+        v = self._heads(value, self.value_kernel, self.value_bias)
+        dropout = self.dropout if self.training else 0.0
+        if return_attention_scores:
+            scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.key_dim)  # (batch, heads, target, source)
+            if mask is not None:
+                scores = scores.masked_fill(~mask, float("-inf"))
+            probabilities = torch.softmax(scores, dim=-1)
+            attended = F.dropout(probabilities, dropout, self.training) @ v
+        else:
+            attended = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
+        heads, value_dim = self.output_kernel.shape[:2]
+        merged = attended.transpose(1, 2).flatten(2)  # (batch, target, heads * value_dim)
+        output = F.linear(merged, self.output_kernel.reshape(heads * value_dim, -1).T, self.output_bias)
+        return (output, probabilities) if return_attention_scores else output
+
+    def _combined_mask(self, query: torch.Tensor, value: torch.Tensor, key: torch.Tensor,
+                       attention_mask: torch.Tensor | None, use_causal_mask: bool) -> torch.Tensor | None:
+        """One boolean mask (batch, 1, target, source), True where attention is allowed, or None."""
+        target, source = query.shape[1], key.shape[1]
+        mask = None
+        if attention_mask is not None:
+            if tuple(attention_mask.shape[-2:]) != (target, source):
+                raise ValueError(f"MultiHeadAttention '{self.name}': attention_mask must have shape (batch, {target}, "
+                                 f"{source}); got {tuple(attention_mask.shape)}.")
+            mask = attention_mask.bool().reshape(attention_mask.shape[0], 1, target, source)
+        value_mask = getattr(value, "_ember_mask", None)
+        if value_mask is not None:
+            padding = value_mask.bool()[:, None, None, :]
+            mask = padding if mask is None else mask & padding
+        if use_causal_mask:
+            causal = torch.ones(target, source, dtype=torch.bool, device=query.device).tril(source - target)
+            mask = causal[None, None] if mask is None else mask & causal
+        if mask is not None:  # a row with nothing to attend to would give NaN: let it attend everywhere
+            mask = mask | ~mask.any(dim=-1, keepdim=True)
+        return mask
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
+                "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
+                "output_shape": self.output_size, **kernel_bias_config(self)}
