@@ -83,3 +83,44 @@ def test_a_transformer_classifier_learns(blobs):
                               layers.Dense(1, activation="sigmoid")])
     model.compile(ember.optimizers.Adam(3e-3), "binary_crossentropy", metrics=["accuracy"])
     assert model.fit(x, y, epochs=20, verbose=0).history["accuracy"][-1] > 0.9
+
+
+def test_dot_and_additive_attention_follow_their_formulas():
+    query, value = torch.randn(2, 3, 4), torch.randn(2, 5, 4)
+    expected = torch.softmax(query @ value.transpose(1, 2), -1) @ value
+    torch.testing.assert_close(layers.Attention()([query, value]), expected)
+    additive = layers.AdditiveAttention(use_scale=True)
+    output, scores = additive([query, value], return_attention_scores=True)
+    scale = additive.scale
+    reference = torch.softmax((torch.tanh(query[:, :, None] + value[:, None]) * scale).sum(-1), -1)
+    torch.testing.assert_close(scores, reference)
+    assert output.shape == (2, 3, 4)
+    with pytest.raises(ValueError, match=r"called on \[query, value\]"):
+        layers.Attention()(query)
+
+
+def test_decoder_is_causal_over_its_target():
+    decoder = layers.TransformerDecoder(intermediate_dim=16, num_heads=2)
+    target, source = torch.randn(1, 6, 8), torch.randn(1, 4, 8)
+    decoder.eval()
+    out = decoder(target, source)
+    changed = target.clone()
+    changed[:, 3:] = torch.randn(1, 3, 8)
+    torch.testing.assert_close(decoder(changed, source)[:, :3], out[:, :3])
+
+
+def test_tutorial_transformer_as_encoder_stack_and_encoder_decoder(tmp_path):
+    stack = layers.Transformer(num_heads=2, d_model=8, num_layers=2, activation="relu")
+    check_layer(stack, (2, 5, 6), (2, 5, 8), tmp_path=tmp_path)
+    source, target = ember.Input((None, 6)), ember.Input((None, 4))
+    translated = layers.Dense(3, activation="softmax")(layers.Transformer(num_heads=2, d_model=8)([source, target]))
+    model = ember.Model([source, target], translated)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=(16, 7, 6)).astype("float32"), rng.normal(size=(16, 5, 4)).astype("float32")]
+    model.fit(x, rng.integers(0, 3, size=(16, 5)), epochs=1, verbose=0)
+    model.save(tmp_path / "seq2seq.ember")
+    np.testing.assert_allclose(ember.load_model(tmp_path / "seq2seq.ember").predict(x, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="divisible by num_heads=3"):
+        layers.Transformer(num_heads=3, d_model=8)

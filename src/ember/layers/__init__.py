@@ -1,6 +1,6 @@
 """Layers: `ember.layers.Dense`, `ember.layers.Dropout`, ... (Keras 3 names and arguments)."""
 
-from ember.layers.attention import MultiHeadAttention
+from ember.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from ember.layers.augmentation import (RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
                                       RandomZoom)
 from ember.layers.base import Layer
@@ -20,7 +20,7 @@ from ember.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from ember.layers.symbolic import Input, InputLayer
 from ember.layers.text_vectorization import TextVectorization
 from ember.layers.transformer import (PositionEmbedding, SinePositionEncoding, TokenAndPositionEmbedding,
-                                     TransformerEncoder)
+                                     Transformer, TransformerDecoder, TransformerEncoder)
 from ember.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
@@ -35,5 +35,5 @@ __all__ = [
     "ZeroPadding2D", "Cropping2D", "SpatialDropout2D", "Rescaling", "Normalization", "Resizing", "CenterCrop",
     "RandomFlip", "RandomCrop", "RandomTranslation", "RandomRotation", "RandomZoom", "RandomContrast",
     "MultiHeadAttention", "PositionEmbedding", "SinePositionEncoding", "TokenAndPositionEmbedding",
-    "TransformerEncoder",
+    "TransformerEncoder", "TransformerDecoder", "Transformer", "Attention", "AdditiveAttention",
 ]

@@ -124,3 +124,64 @@ class MultiHeadAttention(Layer):
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
                 "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
                 "output_shape": self.output_size, **kernel_bias_config(self)}
+
+
+class _ScoreAttention(Layer):
+    """Shared mechanism of Attention and AdditiveAttention: called on [query, value] or [query, value, key]."""
+
+    supports_masking = True
+
+    def __init__(self, use_scale: bool = False, dropout: float = 0.0, **kwargs: Any) -> None:
+        kwargs.pop("score_mode", None)
+        super().__init__(**kwargs)
+        self.use_scale, self.dropout = bool(use_scale), require_rate("dropout", dropout, self)
+
+    def build(self, input_shape: Any) -> None:
+        if not isinstance(input_shape, list) or len(input_shape) not in (2, 3):
+            raise ValueError(f"{type(self).__name__} '{self.name}' is called on [query, value] or [query, value, key]; "
+                             f"got input shape {input_shape}.")
+
+    def scores(self, query: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, inputs: list[torch.Tensor], return_attention_scores: bool = False,
+                use_causal_mask: bool = False) -> Any:
+        query, value = inputs[0], inputs[1]
+        key = inputs[2] if len(inputs) > 2 else value
+        scores = self.scores(query, key)  # (batch, target, source)
+        value_mask = getattr(value, "_ember_mask", None)
+        if value_mask is not None:
+            scores = scores.masked_fill(~value_mask.bool()[:, None, :], float("-inf"))
+        if use_causal_mask:
+            causal = torch.ones(scores.shape[-2:], dtype=torch.bool, device=scores.device).tril()
+            scores = scores.masked_fill(~causal, float("-inf"))
+        probabilities = torch.softmax(scores, dim=-1).nan_to_num(0.0)
+        output = F.dropout(probabilities, self.dropout, self.training) @ value
+        return (output, probabilities) if return_attention_scores else output
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "use_scale": self.use_scale, "dropout": self.dropout}
+
+
+class Attention(_ScoreAttention):
+    """Dot-product attention (Luong): softmax(query @ key^T [* scale]) @ value."""
+
+    def build(self, input_shape: Any) -> None:
+        super().build(input_shape)
+        self.scale = self.add_weight("scale", (), "ones") if self.use_scale else None
+
+    def scores(self, query, key):
+        scores = query @ key.transpose(-1, -2)
+        return scores * self.scale if self.scale is not None else scores
+
+
+class AdditiveAttention(_ScoreAttention):
+    """Additive attention (Bahdanau): softmax(sum(scale * tanh(query + key))) @ value."""
+
+    def build(self, input_shape: Any) -> None:
+        super().build(input_shape)
+        self.scale = self.add_weight("scale", (input_shape[0][-1],), "glorot_uniform") if self.use_scale else None
+
+    def scores(self, query, key):
+        combined = torch.tanh(query[:, :, None, :] + key[:, None, :, :])  # (batch, target, source, features)
+        return (combined * self.scale).sum(-1) if self.scale is not None else combined.sum(-1)
