@@ -91,3 +91,8 @@ def test_explanations_pass_their_checks_on_real_models(real_data_dir, monkeypatc
 def test_mnist_cnn_reaches_98_5_percent(real_data_dir, monkeypatch):
     monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
     assert load_example("mnist_cnn").main(verbose=0) >= 0.985
+
+
+@pytest.mark.slow
+def test_dates_seq2seq_translates_held_out_dates():
+    assert load_example("dates_seq2seq").main(train_size=8000, epochs=10, verbose=0) >= 0.6
