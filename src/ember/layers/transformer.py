@@ -108,12 +108,8 @@ class TokenAndPositionEmbedding(Layer):
                 "mask_zero": self.mask_zero}
 
 
-class TransformerEncoder(Layer):
-    """One encoder block: self-attention and a feed-forward network, each with a residual connection
-    and layer normalization (after each part, or before with `normalize_first=True`).
-
-    Input and output `(batch, steps, features)`; padding masks are respected and passed on.
-    """
+class _TransformerBlock(Layer):
+    """The arguments shared by the encoder and decoder blocks (KerasHub's names)."""
 
     supports_masking = True
 
@@ -124,6 +120,19 @@ class TransformerEncoder(Layer):
         self.num_heads = require_positive_int("num_heads", num_heads, self)
         self.dropout_rate, self.activation = require_rate("dropout", dropout, self), activations.get(activation)
         self.layer_norm_epsilon, self.normalize_first = float(layer_norm_epsilon), bool(normalize_first)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "intermediate_dim": self.intermediate_dim, "num_heads": self.num_heads,
+                "dropout": self.dropout_rate, "activation": activations.serialize(self.activation),
+                "layer_norm_epsilon": self.layer_norm_epsilon, "normalize_first": self.normalize_first}
+
+
+class TransformerEncoder(_TransformerBlock):
+    """One encoder block: self-attention and a feed-forward network, each with a residual connection
+    and layer normalization (after each part, or before with `normalize_first=True`).
+
+    Input and output `(batch, steps, features)`; padding masks are respected and passed on.
+    """
 
     def build(self, input_shape: Shape) -> None:
         features = input_shape[-1]
@@ -154,30 +163,15 @@ class TransformerEncoder(Layer):
         y = x + self.dropout(self.output_dense(self.intermediate(y)))
         return y if self.normalize_first else self.feedforward_norm(y)
 
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "intermediate_dim": self.intermediate_dim, "num_heads": self.num_heads,
-                "dropout": self.dropout_rate, "activation": activations.serialize(self.activation),
-                "layer_norm_epsilon": self.layer_norm_epsilon, "normalize_first": self.normalize_first}
 
 
 
-
-class TransformerDecoder(Layer):
+class TransformerDecoder(_TransformerBlock):
     """One decoder block: causal self-attention, cross-attention over the encoder's output (when
     given), and a feed-forward network, each with a residual connection and layer normalization.
 
     Call: `decoder(decoder_sequence, encoder_sequence=None)`; shapes `(batch, steps, features)`.
     """
-
-    supports_masking = True
-
-    def __init__(self, intermediate_dim: int, num_heads: int, dropout: float = 0.0, activation: Any = "relu",
-                 layer_norm_epsilon: float = 1e-5, normalize_first: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.intermediate_dim = require_positive_int("intermediate_dim", intermediate_dim, self)
-        self.num_heads = require_positive_int("num_heads", num_heads, self)
-        self.dropout_rate, self.activation = require_rate("dropout", dropout, self), activations.get(activation)
-        self.layer_norm_epsilon, self.normalize_first = float(layer_norm_epsilon), bool(normalize_first)
 
     def build(self, decoder_shape: Shape, encoder_shape: Shape | None = None) -> None:
         features = decoder_shape[-1]
@@ -213,11 +207,6 @@ class TransformerDecoder(Layer):
         if encoder_sequence is not None:
             x = self._residual(x, self.norms[1], lambda y: self.cross_attention(y, encoder_sequence))
         return self._residual(x, self.norms[2], lambda y: self.output_dense(self.intermediate(y)))
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "intermediate_dim": self.intermediate_dim, "num_heads": self.num_heads,
-                "dropout": self.dropout_rate, "activation": activations.serialize(self.activation),
-                "layer_norm_epsilon": self.layer_norm_epsilon, "normalize_first": self.normalize_first}
 
 
 class Transformer(Layer):
