@@ -16,7 +16,8 @@ from ember._naming import lookup
 Activation = Callable[[torch.Tensor], torch.Tensor]
 
 
-def _with_logits(output: torch.Tensor, logits: torch.Tensor, kind: str) -> torch.Tensor:
+def with_logits(output: torch.Tensor, logits: torch.Tensor, kind: str) -> torch.Tensor:
+    """`output` (softmax or sigmoid of `logits`, `kind` naming which) marked with its logits."""
     output._ember_logits = logits  # read by the cross-entropy losses
     output._ember_logits_kind = kind
     return output
@@ -39,13 +40,13 @@ def relu6(x: torch.Tensor) -> torch.Tensor:
 
 def sigmoid(x: torch.Tensor) -> torch.Tensor:
     """1 / (1 + exp(-x))."""
-    return _with_logits(torch.sigmoid(x), x, "sigmoid")
+    return with_logits(torch.sigmoid(x), x, "sigmoid")
 
 
 def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
     """exp(x) / sum(exp(x)) over `axis` (the last by default)."""
     output = torch.softmax(x, dim=axis)
-    return _with_logits(output, x, "softmax") if axis in (-1, x.ndim - 1) else output
+    return with_logits(output, x, "softmax") if axis in (-1, x.ndim - 1) else output
 
 
 def log_softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:

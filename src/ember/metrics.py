@@ -58,25 +58,35 @@ class Metric:
 
 
 class Mean(Metric):
-    """Weighted mean of the values passed to `update_state(values, sample_weight)`."""
+    """Weighted mean of the values passed to `update_state(values, sample_weight)`.
+
+    Unweighted updates (the per-step common case) count their samples on the host, which saves a
+    device operation per step; boolean values (hits) are summed as they are."""
 
     def __init__(self, name: str = "mean", dtype: Any = None) -> None:
         super().__init__(name)
         self.add_state("total")
         self.add_state("count")
+        self.unweighted_count = 0
 
     def update_state(self, values: torch.Tensor, sample_weight: torch.Tensor | None = None) -> None:  # type: ignore[override]
-        values = values.detach().float()
+        values = values.detach()
+        if values.dtype != torch.bool:
+            values = values.float()
         if sample_weight is None:
             self.total.add_(values.sum())
-            self.count.add_(values.numel())
+            self.unweighted_count += values.numel()
             return
         weight = _broadcast_weight(sample_weight.float(), values)
         self.total.add_((values * weight).sum())
         self.count.add_(weight.sum() * (values.numel() / max(weight.numel(), 1)))
 
+    def reset_state(self) -> None:
+        super().reset_state()
+        self.unweighted_count = 0
+
     def result(self) -> torch.Tensor:
-        return self.total / self.count.clamp_min(1e-12)
+        return self.total / (self.count + self.unweighted_count).clamp_min(1e-12)
 
 
 class MeanMetricWrapper(Mean):
@@ -87,8 +97,7 @@ class MeanMetricWrapper(Mean):
         self.function, self.arguments = function, arguments
 
     def update_state(self, y_true, y_pred, sample_weight=None):  # type: ignore[override]
-        with torch.no_grad():
-            super().update_state(self.function(y_true, y_pred.detach(), **self.arguments), sample_weight)
+        super().update_state(self.function(y_true, y_pred.detach(), **self.arguments), sample_weight)
 
     def get_config(self):
         return {"name": self.name, **self.arguments}
@@ -119,12 +128,20 @@ def binary_accuracy(y_true: torch.Tensor, y_pred: torch.Tensor, threshold: float
 
 def categorical_accuracy(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
     """1 where the argmax of one-hot targets equals the argmax of predictions."""
-    return (y_true.argmax(dim=-1) == y_pred.argmax(dim=-1)).float()
+    return _categorical_hits(y_true, y_pred).float()
 
 
 def sparse_categorical_accuracy(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
     """1 where the integer target equals the argmax of predictions."""
-    return (_sparse_labels(y_true, y_pred) == y_pred.argmax(dim=-1)).float()
+    return _sparse_categorical_hits(y_true, y_pred).float()
+
+
+def _categorical_hits(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+    return y_true.argmax(dim=-1) == y_pred.argmax(dim=-1)
+
+
+def _sparse_categorical_hits(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
+    return _sparse_labels(y_true, y_pred) == y_pred.argmax(dim=-1)
 
 
 def top_k_categorical_accuracy(y_true: torch.Tensor, y_pred: torch.Tensor, k: int = 5) -> torch.Tensor:
@@ -160,14 +177,14 @@ class CategoricalAccuracy(MeanMetricWrapper):
     """How often the predicted class matches one-hot targets."""
 
     def __init__(self, name: str = "categorical_accuracy", dtype: Any = None) -> None:
-        super().__init__(categorical_accuracy, name=name)
+        super().__init__(_categorical_hits, name=name)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """How often the predicted class matches integer targets."""
 
     def __init__(self, name: str = "sparse_categorical_accuracy", dtype: Any = None) -> None:
-        super().__init__(sparse_categorical_accuracy, name=name)
+        super().__init__(_sparse_categorical_hits, name=name)
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):

@@ -12,7 +12,7 @@ import torch
 import ember
 from tests.conftest import blob_classifier
 from ember import layers
-from ember.training.steps import wants_compiled_step
+from ember.training.steps import step_kind
 
 
 def _model(jit_compile):
@@ -20,8 +20,8 @@ def _model(jit_compile):
 
 
 def test_auto_compiles_on_cuda_only_and_true_false_are_obeyed():
-    assert wants_compiled_step("auto", torch.device("cuda")) and not wants_compiled_step("auto", torch.device("cpu"))
-    assert wants_compiled_step(True, torch.device("cpu")) and not wants_compiled_step(False, torch.device("cuda"))
+    assert step_kind("auto", torch.device("cuda")) == "compiled" and step_kind("auto", torch.device("cpu")) == "auto"
+    assert step_kind(True, torch.device("cpu")) == "compiled" and step_kind(False, torch.device("cuda")) == "eager"
 
 
 def test_compiled_and_eager_steps_agree_and_compile_once(blobs):

@@ -23,7 +23,7 @@ from ember.training.callbacks import CallbackList, TerminateOnNaN
 from ember.training.engine import Engine
 from ember.training.history import History
 from ember.training.objectives import Objectives
-from ember.training.steps import StepRunner, wants_compiled_step
+from ember.training.steps import StepRunner, step_kind
 from ember.training.progress import ProgbarLogger, format_logs
 
 
@@ -158,12 +158,13 @@ class Model(Layer):
         return Engine(self, objectives, self._step_runner(objectives))
 
     def _step_runner(self, objectives: Objectives | None) -> StepRunner:
-        """The step runner for the current compile settings, kept across calls so that a compiled
-        step is compiled once, not at every fit/evaluate/predict."""
-        compiled = wants_compiled_step(self._compile_arguments.get("jit_compile", "auto"), config.get_device())
-        key = (id(objectives), id(self.optimizer), self.precision_policy.name, compiled)
+        """The step runner for the current compile settings and layers, kept across calls so that a
+        compiled step is compiled once, not at every fit/evaluate/predict."""
+        kind = step_kind(self._compile_arguments.get("jit_compile", "auto"), config.get_device())
+        key = (id(objectives), id(self.optimizer), self.precision_policy.name, kind,
+               tuple(map(id, self.modules())), tuple(map(id, self.parameters())))
         if getattr(self, "_runner_key", None) != key:
-            self._runner = StepRunner(self, objectives, self.optimizer, self.precision_policy, compiled)
+            self._runner = StepRunner(self, objectives, self.optimizer, self.precision_policy, kind)
             self._runner_key = key
         return self._runner
 

@@ -295,11 +295,13 @@ class Adam(_AdamFamily):
 
     torch_class = torch.optim.Adam
     _fused_kernel = getattr(torch, "_fused_adam_", None)
-    _kernel_state: tuple[list, list, list] | None = None
+    _kernel_state: tuple[list, list, list, torch.Tensor] | None = None
 
     def _direct_step(self) -> bool:
         """On small models torch.optim's bookkeeping costs as much as the fused update itself
-        (about 25 µs a step on a CPU); once torch has created the state, call the kernel alone."""
+        (about 25 µs a step on a CPU); once torch has created the state, call the kernel alone.
+        The per-weight step counts become views of one tensor, so that one addition advances
+        them all (torch's own `step` still sees, and advances, one count per weight)."""
         optimizer, parameters = self.torch_optimizer, self._parameters
         if self._fused_kernel is None or not optimizer.defaults.get("fused") or self.amsgrad \
                 or len(optimizer.state) != len(parameters) or len(optimizer.param_groups) != 1:
@@ -310,11 +312,14 @@ class Adam(_AdamFamily):
         cached = self._kernel_state
         if cached is None or cached[0][0] is not optimizer.state[parameters[0]]["exp_avg"]:
             states = [optimizer.state[p] for p in parameters]
+            counts = torch.stack([s["step"] for s in states])
+            for state, count in zip(states, counts.unbind()):
+                state["step"] = count
             cached = self._kernel_state = ([s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
-                                           [s["step"] for s in states])
+                                           [s["step"] for s in states], counts)
         decay = optimizer.defaults.get("weight_decay", 0.0)
         with torch.no_grad():
-            torch._foreach_add_(cached[2], 1)
+            cached[3].add_(1)
             type(self)._fused_kernel(parameters, gradients, cached[0], cached[1], [], cached[2],
                                      lr=self._learning_rate, beta1=self.beta_1, beta2=self.beta_2,
                                      weight_decay=decay, eps=self.epsilon, amsgrad=False, maximize=False)

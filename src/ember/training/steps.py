@@ -16,6 +16,7 @@ from ember import mixed_precision
 from ember._tree import first_leaf, flatten, map_structure
 from ember.layers import shapes
 from ember.optimizers import Optimizer
+from ember.training.dense_stack import DenseStackStep
 from ember.training.objectives import Objectives
 
 
@@ -42,13 +43,14 @@ def extra_losses(layers: list[nn.Module]) -> list[torch.Tensor]:
     return collected
 
 
-def wants_compiled_step(jit_compile: Any, device: torch.device) -> bool:
-    """Whether `compile(jit_compile=...)` means a compiled step on `device`: True and False are
-    obeyed; "auto" compiles on CUDA and stays eager on the CPU, where compiling took longer than it
-    saved on the benchmarks' workloads (benchmarks/RESULTS.md)."""
+def step_kind(jit_compile: Any, device: torch.device) -> str:
+    """What `compile(jit_compile=...)` means on `device`: "compiled" (torch.compile), "eager"
+    (autograd, for debugging) or "auto": compiled on CUDA; on the CPU, where compiling took longer
+    than it saved on the benchmarks' workloads (benchmarks/RESULTS.md), hand-derived gradients for
+    the dense stacks `DenseStackStep` covers and autograd for everything else."""
     if jit_compile == "auto":
-        return device.type == "cuda"
-    return bool(jit_compile)
+        return "compiled" if device.type == "cuda" else "auto"
+    return "compiled" if jit_compile else "eager"
 
 
 class StepRunner:
@@ -56,14 +58,17 @@ class StepRunner:
     precision policy (the forward pass and the loss run under the policy's autocast)."""
 
     def __init__(self, model: nn.Module, objectives: Objectives | None, optimizer: Optimizer | None,
-                 precision: mixed_precision.DTypePolicy | None = None, compiled: bool = False) -> None:
+                 precision: mixed_precision.DTypePolicy | None = None, kind: str = "eager") -> None:
         self.model, self.objectives, self.optimizer = model, objectives, optimizer
         self.precision = precision or mixed_precision.DTypePolicy("float32")
         self._has_constraints = any(getattr(m, "_weight_constraints", None) for m in model.modules())
         self._loss_layers = loss_contributing_layers(model)
         self._scaler: torch.amp.GradScaler | None = None
+        compiled = kind == "compiled"
         self._compiled = torch.compile(self._forward_and_loss_with_masks) if compiled else None
         self._compiled_model = torch.compile(model) if compiled else None
+        self._dense_stack = DenseStackStep.for_model(model, objectives, optimizer) \
+            if kind == "auto" and optimizer is not None and not self.precision.is_mixed else None
 
     def _forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[torch.Tensor, Any]:
         predictions = self.model(x)
@@ -107,6 +112,13 @@ class StepRunner:
             return None
 
     def train(self, batch: tuple) -> None:
+        if self._dense_stack is not None:
+            with torch.no_grad():
+                taken = self._dense_stack.train(batch)
+            if taken:
+                if self._has_constraints:
+                    self.model.apply_constraints()
+                return
         x, y, sample_weight = batch
         device = _device_of(x)
         with self.precision.autocast(device):
