@@ -80,7 +80,7 @@ def test_direct_fused_adam_step_is_torchs_step_exactly(name, arguments, tmp_path
     direct, plain = getattr(optimizers, name)(0.01, **arguments), getattr(optimizers, name)(0.01, **arguments)
     direct.build(weights)
     plain.build(reference)
-    plain._direct_step = lambda: False  # always torch.optim's own step
+    plain._direct_step = lambda gradients: False  # always torch.optim's own step
     for step in range(12):
         if step == 6:  # state reloaded mid-way: the direct path must pick up the new tensors
             direct.load_state_dict(direct.state_dict())

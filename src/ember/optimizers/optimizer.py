@@ -114,7 +114,7 @@ class Optimizer:
         if loss_scaler is not None:
             loss_scaler.step(self.torch_optimizer)
             loss_scaler.update()
-        elif not self._direct_step():
+        elif not self._direct_step(gradients):
             self.torch_optimizer.step()
         if self.average is not None:
             self.average.update(first_step=self.iterations == 0)
@@ -127,9 +127,10 @@ class Optimizer:
         if self.average is not None:
             self.average.copy_to_weights()
 
-    def _direct_step(self) -> bool:
+    def _direct_step(self, gradients: list[torch.Tensor]) -> bool:
         """Takes the step by calling the optimizer's fused kernel directly, skipping torch.optim's
-        per-step bookkeeping, where a subclass knows how; False means: use `torch_optimizer.step()`."""
+        per-step bookkeeping, where a subclass knows how; False means: use `torch_optimizer.step()`.
+        `gradients` are those of the weights that have one."""
         return False
 
     def _clip(self, gradients: list[torch.Tensor]) -> None:
@@ -297,17 +298,15 @@ class Adam(_AdamFamily):
     _fused_kernel = getattr(torch, "_fused_adam_", None)
     _kernel_state: tuple[list, list, list, torch.Tensor] | None = None
 
-    def _direct_step(self) -> bool:
+    def _direct_step(self, gradients: list[torch.Tensor]) -> bool:
         """On small models torch.optim's bookkeeping costs as much as the fused update itself
         (about 25 µs a step on a CPU); once torch has created the state, call the kernel alone.
         The per-weight step counts become views of one tensor, so that one addition advances
         them all (torch's own `step` still sees, and advances, one count per weight)."""
         optimizer, parameters = self.torch_optimizer, self._parameters
         if self._fused_kernel is None or not optimizer.defaults.get("fused") or self.amsgrad \
-                or len(optimizer.state) != len(parameters) or len(optimizer.param_groups) != 1:
-            return False
-        gradients = [p.grad for p in parameters]
-        if any(g is None for g in gradients):
+                or len(gradients) != len(parameters) or len(optimizer.state) != len(parameters) \
+                or len(optimizer.param_groups) != 1:
             return False
         cached = self._kernel_state
         if cached is None or cached[0][0] is not optimizer.state[parameters[0]]["exp_avg"]:

@@ -68,9 +68,9 @@ class _DenseStage:
                 weight.grad.add_(_penalty_gradient(penalty, weight))
         return torch.mm(grad_z, kernel.t()) if need_input_grad else None
 
-    def penalty(self) -> torch.Tensor | None:
+    def penalty(self) -> torch.Tensor:
         terms = [penalty(weight) for weight, penalty in self.penalties]
-        return sum(terms[1:], terms[0]) if terms else None
+        return sum(terms[1:], terms[0])
 
 
 class _ActivationStage:
@@ -87,9 +87,6 @@ class _ActivationStage:
 
     def backward(self, grad: torch.Tensor, need_input_grad: bool) -> torch.Tensor:
         return self.activation_backward(grad, self.y)
-
-    def penalty(self) -> None:
-        return None
 
 
 class _DropoutStage:
@@ -112,9 +109,6 @@ class _DropoutStage:
     def backward(self, grad: torch.Tensor, need_input_grad: bool) -> torch.Tensor:
         return grad if self.keep is None else grad * self.keep
 
-    def penalty(self) -> None:
-        return None
-
 
 class _FlattenStage:
     def __init__(self, layer: Flatten) -> None:
@@ -129,9 +123,6 @@ class _FlattenStage:
 
     def backward(self, grad: torch.Tensor, need_input_grad: bool) -> torch.Tensor:
         return grad.reshape(self.input_shape)
-
-    def penalty(self) -> None:
-        return None
 
 
 _STAGES = {Dense: _DenseStage, Activation: _ActivationStage, Dropout: _DropoutStage, Flatten: _FlattenStage}
@@ -286,8 +277,11 @@ class DenseStackStep:
         self.objectives, self.optimizer = objectives, optimizer
         self.input_shape = torch.Size(model.input_spec_shape[1:])
         first_weight = next(i for i, stage in enumerate(stages) if stage.weights())
-        self.need_input_grad = [i > first_weight for i in range(len(stages))]
-        self.parameters = [w for stage in stages for w in stage.weights()]
+        # The backward pass, last stage first, down to the first stage with weights; whether each
+        # stage passes a gradient on to its input, and whether it starts from the fused loss head.
+        self.backward_plan = [(stage, i > first_weight, i == len(stages) - 1 and head.fuses_activation)
+                              for i, stage in reversed(list(enumerate(stages))) if i >= first_weight]
+        self.penalized = [stage for stage in stages if isinstance(stage, _DenseStage) and stage.penalties]
 
     @classmethod
     def for_model(cls, model: Any, objectives: Any, optimizer: Any) -> DenseStackStep | None:
@@ -330,19 +324,15 @@ class DenseStackStep:
         for stage in self.stages:
             output = stage.forward(output)
         loss, predictions, grad = self.head.loss_and_gradient(output, y)
-        loss = loss * self.head.weight if self.head.weight != 1.0 else loss
-        for stage in self.stages:
-            penalty = stage.penalty()
-            if penalty is not None:
-                loss = loss + penalty
-        for index in range(len(self.stages) - 1, -1, -1):
-            stage, need = self.stages[index], self.need_input_grad[index]
-            if index == len(self.stages) - 1 and self.head.fuses_activation:
-                grad = stage.backward_from_z(grad, need)
+        if self.head.weight != 1.0:
+            loss = loss * self.head.weight
+        for stage in self.penalized:
+            loss = loss + stage.penalty()
+        for stage, need_input_grad, from_loss_head in self.backward_plan:
+            if from_loss_head:
+                grad = stage.backward_from_z(grad, need_input_grad)
             else:
-                grad = stage.backward(grad, need)
-            if not need:
-                break
+                grad = stage.backward(grad, need_input_grad)
         self.optimizer.step()
         self.objectives.update(loss, x.shape[0], y, predictions, None)
         return True

@@ -28,10 +28,10 @@ class LossTracker(metrics_module.Metric):
         self.batch_sizes: list[int] = []
 
     def update(self, loss: torch.Tensor, batch_size: int) -> None:
-        step = len(self.batch_sizes)
-        if step == len(self.values):
-            self._states["values"] = torch.cat([self.values, torch.zeros_like(self.values)])
-        self.values[step].copy_(loss.detach())
+        values, step = self._states["values"], len(self.batch_sizes)
+        if step == values.shape[0]:
+            values = self._states["values"] = torch.cat([values, torch.zeros_like(values)])
+        values[step] = loss.detach()
         self.batch_sizes.append(batch_size)
 
     def reset_state(self) -> None:
