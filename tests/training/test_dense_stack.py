@@ -139,20 +139,40 @@ def test_models_it_does_not_cover_go_to_autograd(make, why):
     assert make() is None, why
 
 
-def test_subclassed_layers_hooks_and_functional_models_go_to_autograd():
+def test_subclassed_layers_hooks_and_branching_functional_models_go_to_autograd():
     class ScaledDense(layers.Dense):
         def forward(self, inputs):
             return super().forward(inputs) * 2
 
     inputs = layers.Input((6,))
-    functional = ember.Model(inputs, layers.Dense(3, activation="softmax")(inputs))
+    hidden = layers.Dense(6, activation="relu")(inputs)
+    residual = ember.Model(inputs, layers.Dense(3, activation="softmax")(layers.Add()([inputs, hidden])))
     hooked = ember.Sequential([layers.Input((6,)), layers.Dense(3, activation="softmax")])
     hooked.layers[0].register_forward_hook(lambda *args: None)
     subclassed = ember.Sequential([layers.Input((6,)), ScaledDense(3, activation="softmax")])
     plain = ember.Sequential([layers.Input((6,)), layers.Dense(3, activation="softmax")])
     assert _step_for(plain) is not None
-    for model in (functional, hooked, subclassed):
+    for model in (residual, hooked, subclassed):
         assert _step_for(model) is None
+
+
+def test_a_functional_chain_takes_the_hand_derived_path():
+    x, y = _data("sparse")
+
+    def train(jit_compile):
+        ember.utils.set_random_seed(6)
+        inputs = layers.Input((6,))
+        hidden = layers.Dropout(0.2)(layers.Dense(12, activation="relu")(inputs))
+        model = ember.Model(inputs, layers.Dense(3, activation="softmax")(hidden))
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"], jit_compile=jit_compile)
+        ember.utils.set_random_seed(8)
+        return model, model.fit(x, y, epochs=2, batch_size=32, verbose=0).history
+
+    fast, fast_history = train("auto")
+    assert fast._step_runner(fast._objectives)._dense_stack is not None
+    eager_history = train(False)[1]
+    for key in eager_history:
+        np.testing.assert_allclose(fast_history[key], eager_history[key], rtol=1e-5, err_msg=key)
 
 
 def test_sample_weights_and_mixed_precision_use_autograd_with_the_same_results():

@@ -2,11 +2,11 @@
 
 At the batch sizes tutorials use (32), a small MLP's step on a CPU is dominated by per-operation
 overhead rather than arithmetic: autograd's graph bookkeeping and the modules' calls cost about as
-much as the matrix products. For a `Sequential` of `Dense`, `Activation`, `Dropout` and `Flatten`
-layers trained with a standard loss, `DenseStackStep` runs the forward pass, the loss with its
-gradient (softmax or sigmoid fused with cross-entropy, as autograd would compute it) and the
-backward pass as plain tensor operations, writes each weight's `.grad`, and leaves the update to the
-model's optimizer as usual. The numbers are those of the autograd step up to float rounding (tested).
+much as the matrix products. For a `Sequential` (or a functional chain) of `Dense`, `Activation`,
+`Dropout` and `Flatten` layers trained with a standard loss, `DenseStackStep` runs the forward
+pass, the loss with its gradient (softmax or sigmoid fused with cross-entropy, as autograd would
+compute it) and the backward pass as plain tensor operations, writes each weight's `.grad`, and
+leaves the update to the model's optimizer as usual. The numbers are those of the autograd step up to float rounding (tested).
 
 Anything outside that set (another layer type or a subclass, hooks, other losses, sample weights,
 masks, mixed precision) is served by the ordinary autograd step: `for_model` returns None, or
@@ -253,6 +253,29 @@ def _supported_layer(layer: Any) -> bool:
     return stage is not _DropoutStage or layer.noise_shape is None
 
 
+def _layer_chain(model: Any) -> tuple[list, tuple] | None:
+    """The layers of a `Sequential`, or of a functional model that is one chain of single-input
+    layer calls from one Input to one output, in order, with the input shape; None otherwise."""
+    from ember.layers.symbolic import InputLayer, SymbolicTensor
+    from ember.models.functional import Functional
+    from ember.models.sequential import Sequential
+
+    if model._forward_hooks or model._forward_pre_hooks or not model.built:
+        return None
+    if type(model) is Sequential:
+        return list(model.sequence), tuple(model.input_spec_shape)
+    if type(model) is not Functional or len(model.inputs) != 1 or len(model.outputs) != 1 \
+            or not isinstance(model._outputs, SymbolicTensor):
+        return None
+    nodes = model._nodes
+    if not isinstance(nodes[0].layer, InputLayer) or len({id(node.layer) for node in nodes}) != len(nodes):
+        return None
+    for previous, node in zip(nodes, nodes[1:]):
+        if node.kwargs or len(node.args) != 1 or node.args[0] is not previous.outputs[0] or len(node.outputs) != 1:
+            return None
+    return [node.layer for node in nodes[1:]], tuple(model.inputs[0].shape)
+
+
 def _dense_inputs_are_matrices(layers: list, input_rank: int) -> bool:
     """Whether every Dense layer sees `(batch, features)` (a Dense layer on `(batch, steps, features)`
     maps the last axis, which the stages do not cover)."""
@@ -272,10 +295,11 @@ class DenseStackStep:
     not cover, which the caller then runs through autograd.
     """
 
-    def __init__(self, model: Any, stages: list, head: _LossHead, objectives: Any, optimizer: Any) -> None:
+    def __init__(self, model: Any, stages: list, head: _LossHead, objectives: Any, optimizer: Any,
+                 input_shape: tuple) -> None:
         self.model, self.stages, self.head = model, stages, head
         self.objectives, self.optimizer = objectives, optimizer
-        self.input_shape = torch.Size(model.input_spec_shape[1:])
+        self.input_shape = torch.Size(input_shape[1:])
         first_weight = next(i for i, stage in enumerate(stages) if stage.weights())
         # The backward pass, last stage first, down to the first stage with weights; whether each
         # stage passes a gradient on to its input, and whether it starts from the fused loss head.
@@ -286,17 +310,14 @@ class DenseStackStep:
     @classmethod
     def for_model(cls, model: Any, objectives: Any, optimizer: Any) -> DenseStackStep | None:
         """The step for `model`, or None when its layers, loss or metrics need autograd."""
-        from ember.models.sequential import Sequential
-
-        if type(model) is not Sequential or not model.built or model._forward_hooks or model._forward_pre_hooks \
-                or None in model.input_spec_shape[1:]:
+        chain = _layer_chain(model)
+        if chain is None or objectives is None or len(objectives.losses) != 1:
             return None
-        layers = list(model.sequence)
-        if not layers or not all(_supported_layer(layer) for layer in layers) or objectives is None:
+        layers, input_shape = chain
+        if not layers or None in input_shape[1:] or not all(_supported_layer(layer) for layer in layers):
             return None
-        if len(objectives.losses) != 1 or any(p.dtype != torch.float32 for p in model.parameters()):
-            return None
-        if not _dense_inputs_are_matrices(layers, len(model.input_spec_shape)):
+        if any(p.dtype != torch.float32 for p in model.parameters()) or \
+                not _dense_inputs_are_matrices(layers, len(input_shape)):
             return None
         stages = [_STAGES[type(layer)](layer) for layer in layers]
         if not any(stage.weights() for stage in stages):
@@ -307,7 +328,7 @@ class DenseStackStep:
         if head is None:
             return None
         last.fused_head = head.fuses_activation
-        return cls(model, stages, head, objectives, optimizer)
+        return cls(model, stages, head, objectives, optimizer, input_shape)
 
     def covers(self, x: Any, y: Any, sample_weight: Any) -> bool:
         """Whether this batch can take the hand-derived path. (The model's layers are those it was
