@@ -6,7 +6,8 @@ much as the matrix products. For a `Sequential` (or a functional chain) of `Dens
 `Dropout` and `Flatten` layers trained with a standard loss, `DenseStackStep` runs the forward
 pass, the loss with its gradient (softmax or sigmoid fused with cross-entropy, as autograd would
 compute it) and the backward pass as plain tensor operations, writes each weight's `.grad`, and
-leaves the update to the model's optimizer as usual. The numbers are those of the autograd step up to float rounding (tested).
+leaves the update to the model's optimizer as usual. The numbers are those of the autograd step
+up to float rounding (tested).
 
 Anything outside that set (another layer type or a subclass, hooks, other losses, sample weights,
 masks, mixed precision) is served by the ordinary autograd step: `for_model` returns None, or
