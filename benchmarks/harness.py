@@ -164,12 +164,17 @@ def _correct(outputs, targets):
     return (outputs.argmax(1) == targets).sum()
 
 
-def peak_memory_mb() -> float:
-    """Peak GPU memory allocated by torch (when on CUDA), else the process's peak resident memory."""
+def peak_memory_mb(runner: str = "") -> float:
+    """Peak GPU memory of the run (torch's allocator, or JAX's for Keras on JAX) when on CUDA, else
+    the process's peak resident memory."""
     try:
         import torch
 
         if torch.cuda.is_available():
+            if runner == "keras-jax":
+                import jax
+
+                return jax.devices()[0].memory_stats()["peak_bytes_in_use"] / 2**20
             return torch.cuda.max_memory_allocated() / 2**20
     except ImportError:
         pass
@@ -178,7 +183,7 @@ def peak_memory_mb() -> float:
 
 def run_child(module, runner: str, args: argparse.Namespace) -> None:
     result = module.RUNNERS[runner](args)
-    result["peak_memory_mb"] = peak_memory_mb()
+    result["peak_memory_mb"] = peak_memory_mb(runner)
     print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -188,7 +193,7 @@ def run_all(module_name: str, runners: list[str], args: argparse.Namespace, extr
     best: dict[str, dict] = {}
     for round_number in range(args.rounds):
         for runner in runners:
-            result = _run_child(module_name, runner, extra)
+            result = _run_child(module_name, runner, extra, args.keras_python)
             if result is None:
                 continue
             print(f"  {runner:<22} {result['samples_per_second']:>10,.0f} samples/s"
@@ -198,14 +203,14 @@ def run_all(module_name: str, runners: list[str], args: argparse.Namespace, extr
     return [best[runner] for runner in dict.fromkeys(runners) if runner in best]
 
 
-def _run_child(module_name: str, runner: str, extra: list[str]) -> dict | None:
+def _run_child(module_name: str, runner: str, extra: list[str], keras_python: str | None) -> dict | None:
     python = sys.executable
     env = dict(os.environ)
     if runner.startswith("keras-"):
-        if not KERAS_PYTHON.exists():
+        if keras_python is None:
             print(f"skipping {runner}: no Keras environment (bash benchmarks/setup_keras.sh)", flush=True)
             return None
-        python, env["KERAS_BACKEND"] = str(KERAS_PYTHON), runner.split("-", 1)[1]
+        python, env["KERAS_BACKEND"] = keras_python, runner.split("-", 1)[1]
     command = [python, str(HERE / f"{module_name}.py"), "--child", runner] + extra
     completed = subprocess.run(command, capture_output=True, text=True, env=env)
     lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
@@ -248,12 +253,14 @@ def main(module_name: str, module, title: str) -> None:
     parser.add_argument("--output", help="append the markdown table to this file")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run all runners this many times, round-robin, and keep each one's best")
+    parser.add_argument("--keras-python", default=str(KERAS_PYTHON) if KERAS_PYTHON.exists() else None,
+                        help="the interpreter with Keras 3 (default: benchmarks/.venv-keras)")
     module.add_arguments(parser)
     args, _ = parser.parse_known_args()
     if args.child:
         run_child(module, args.child, args)
         return
-    extra = _drop_values(sys.argv[1:], ("--runners", "--output", "--rounds"))
+    extra = _drop_values(sys.argv[1:], ("--runners", "--output", "--rounds", "--keras-python"))
     print(f"{title} on {device_description()}", flush=True)
     results = run_all(module_name, args.runners.split(","), args, extra)
     command = "python benchmarks/" + module_name + ".py " + " ".join(sys.argv[1:])
