@@ -126,16 +126,6 @@ def runners(load, ember_model, torch_model, keras_model) -> dict:
         ember_model, keras_model: `() -> compiled model` (Keras is imported in its own process).
         torch_model: `() -> torch.nn.Module` returning logits.
     """
-    def fit_runner(make):
-        def run(args):
-            x, y, x_test, y_test = load(args)
-            model = make()
-            model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0)
-            seconds = timed(lambda: model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0))
-            accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
-            return {"samples_per_second": len(x) * args.epochs / seconds, "accuracy": float(accuracy)}
-        return run
-
     def torch_runner(loop):
         def run(args):
             x, y, x_test, y_test = load(args)
@@ -144,9 +134,21 @@ def runners(load, ember_model, torch_model, keras_model) -> dict:
             return {"samples_per_second": speed, "accuracy": torch_accuracy(model, x_test, y_test)}
         return run
 
-    return {"ember": fit_runner(ember_model), "torch-dataloader": torch_runner(torch_dataloader_throughput),
-            "torch-device": torch_runner(torch_device_throughput), "keras-jax": fit_runner(keras_model),
-            "keras-torch": fit_runner(keras_model)}
+    return {"ember": fit_runner(load, ember_model), "torch-dataloader": torch_runner(torch_dataloader_throughput),
+            "torch-device": torch_runner(torch_device_throughput), "keras-jax": fit_runner(load, keras_model),
+            "keras-torch": fit_runner(load, keras_model)}
+
+
+def fit_runner(load, make):
+    """A runner for a Keras-style model: one untimed epoch of `fit`, then `--epochs` timed ones."""
+    def run(args):
+        x, y, x_test, y_test = load(args)
+        model = make()
+        model.fit(x, y, batch_size=args.batch_size, epochs=1, verbose=0)
+        seconds = timed(lambda: model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, verbose=0))
+        accuracy = model.evaluate(x_test, y_test, verbose=0)[1]
+        return {"samples_per_second": len(x) * args.epochs / seconds, "accuracy": float(accuracy)}
+    return run
 
 
 def _loss_for(y):

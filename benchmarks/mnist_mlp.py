@@ -1,6 +1,6 @@
 """MNIST MLP 784-128-10, adam, batch 32: ember `fit` against plain PyTorch loops and Keras 3.
 
-    EMBER_DATA_DIR=../shared/datasets .venv/bin/python benchmarks/mnist_mlp.py [--epochs 2]
+    EMBER_DATA_DIR=../shared/datasets .venv/bin/python benchmarks/mnist_mlp.py [--epochs 2] [--rounds 3]
 
 Every runner trains one warm-up epoch, then `--epochs` timed epochs over the 60,000 training
 images, and reports samples per second and test accuracy.
@@ -28,13 +28,14 @@ def load(args):
     return prepare(x_train), y_train.astype("int64"), prepare(x_test), y_test.astype("int64")
 
 
-def ember_model():
+def ember_model(jit_compile="auto"):
     import ember
     from ember import layers
 
     model = ember.Sequential([layers.Dense(128, activation="relu", input_shape=(784,)),
                               layers.Dense(10, activation="softmax")])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=jit_compile)
     return model
 
 
@@ -54,6 +55,8 @@ def keras_model():
 
 
 RUNNERS = harness.runners(load, ember_model, torch_model, keras_model)
+# ember's autograd step (what jit_compile=False runs), to show what the hand-derived step gains
+RUNNERS["ember-autograd"] = harness.fit_runner(load, lambda: ember_model(jit_compile=False))
 
 if __name__ == "__main__":
     harness.main("mnist_mlp", sys.modules[__name__], "MNIST MLP 784-128-10, adam, batch 32")
