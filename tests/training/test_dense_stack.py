@@ -59,6 +59,9 @@ CASES = {
         lambda: [layers.Dense(8, activation="relu", kernel_regularizer=regularizers.l1_l2(0.01, 0.02),
                               bias_regularizer="l2"), layers.Dense(1, use_bias=False)],
         "mse", "regression", {"optimizer": "adamw"}),
+    "softmax as its own layer": (
+        lambda: [layers.Dense(16, activation="relu"), layers.Dense(3), layers.Activation("softmax")],
+        "sparse_categorical_crossentropy", "sparse", {}),
     "softmax in the middle, frozen first layer": (
         lambda: [layers.Dense(8, activation="softmax"), layers.Dense(3, activation="softmax")],
         "sparse_categorical_crossentropy", "sparse", {"freeze": 0}),

@@ -77,17 +77,21 @@ class _DenseStage:
 class _ActivationStage:
     def __init__(self, layer: Activation) -> None:
         self.activation, self.activation_backward = layer.activation, _BACKWARD_FROM_OUTPUT[layer.activation]
+        self.fused_head = False  # set when the loss takes this layer's input (the logits)
         self.y = None
 
     def weights(self) -> list[torch.Tensor]:
         return []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.y = self.activation(x)
+        self.y = x if self.fused_head else self.activation(x)
         return self.y
 
     def backward(self, grad: torch.Tensor, need_input_grad: bool) -> torch.Tensor:
         return self.activation_backward(grad, self.y)
+
+    def backward_from_z(self, grad_z: torch.Tensor, need_input_grad: bool) -> torch.Tensor:
+        return grad_z
 
 
 class _DropoutStage:
@@ -215,8 +219,8 @@ class _MeanSquaredError(_LossHead):
 
 
 def _loss_head(loss: losses.Loss, weight: float, final_activation: Callable | None) -> _LossHead | None:
-    """The hand-derived head for `loss` after a stack ending in `final_activation` (None: the last
-    layer is not Dense), or None when there is none."""
+    """The hand-derived head for `loss` after a stack ending in `final_activation` (of a Dense or
+    Activation layer; None after another layer), or None when there is none."""
     if getattr(loss, "reduction", None) != "sum_over_batch_size":
         return None
     arguments = getattr(loss, "arguments", {})
@@ -324,8 +328,7 @@ class DenseStackStep:
         if not any(stage.weights() for stage in stages):
             return None
         last = stages[-1]
-        head = _loss_head(objectives.losses[0], objectives.loss_weights[0],
-                          last.activation if isinstance(last, _DenseStage) else None)
+        head = _loss_head(objectives.losses[0], objectives.loss_weights[0], getattr(last, "activation", None))
         if head is None:
             return None
         last.fused_head = head.fuses_activation
