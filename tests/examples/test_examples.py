@@ -106,11 +106,12 @@ def test_conditional_dcgan_draws_the_requested_digits(real_data_dir, monkeypatch
     x, y, x_test, y_test = example.load_mnist()
     judge, accuracy = example.train_judge(x, y, x_test, y_test, epochs=1, verbose=0)
     assert accuracy > 0.97
-    cgan = example.train_cgan(x, y, 3, str(tmp_path), verbose=0)
+    cgan = example.train_cgan(x, y, 2, str(tmp_path), verbose=0)  # 2 of the example's 10 epochs
     scores = example.conditional_scores(cgan, judge, x_test[:5000])
-    assert scores["cgan_class_accuracy"] >= 0.80  # the judge sees the requested digit in 80% of samples
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cgan_epoch_001.png", "cgan_epoch_002.png",
-                                                           "cgan_epoch_003.png"]
+    # The judge sees the requested digit in 6 of 10 samples (1 in 10 by chance; 70.5% measured after
+    # 2 epochs, 84.5% after 3, 94.1% after the example's 10).
+    assert scores["cgan_class_accuracy"] >= 0.60
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cgan_epoch_001.png", "cgan_epoch_002.png"]
 
 
 @pytest.mark.slow
