@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 
 from ember import activations, losses, regularizers
 from ember.layers.core import Activation, Dense, Dropout, Flatten
@@ -134,17 +133,18 @@ _STAGES = {Dense: _DenseStage, Activation: _ActivationStage, Dropout: _DropoutSt
 
 
 class _LossHead:
-    """The loss of one batch and its gradient. `fuses_activation`: the gradient is taken with
-    respect to the last Dense layer's pre-activation output (softmax/sigmoid + cross-entropy)."""
+    """The gradient of one batch's loss (the loss value itself comes from the model's own loss
+    object, as in the autograd step). `fuses_activation`: the gradient is taken with respect to the
+    last layer's pre-activation output (softmax/sigmoid + cross-entropy)."""
 
     fuses_activation = False
 
     def __init__(self, loss: losses.Loss, weight: float) -> None:
         self.arguments, self.weight = loss.arguments, weight
 
-    def loss_and_gradient(self, output: torch.Tensor, targets: torch.Tensor
-                          ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(loss, predictions as the model returns them, gradient)."""
+    def predictions_and_gradient(self, output: torch.Tensor, targets: torch.Tensor
+                                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(predictions as the model returns them, d weighted loss / d output)."""
         raise NotImplementedError
 
 
@@ -159,27 +159,23 @@ class _SoftmaxCrossEntropy(_LossHead):
         self.smoothing = self.arguments.get("label_smoothing", 0.0)
         self._one_hot_cache: tuple[torch.Tensor, torch.Tensor] | None = None
 
-    def loss_and_gradient(self, logits, targets):
+    def predictions_and_gradient(self, logits, targets):
         batch, classes = logits.shape
-        log_probabilities = torch.log_softmax(logits, dim=-1)
-        probabilities = log_probabilities.exp()
+        probabilities = torch.softmax(logits, dim=-1)
         if self.sparse:
             labels = (targets.squeeze(-1) if targets.ndim == 2 else targets).long()
-            loss = F.nll_loss(log_probabilities, labels)
             rows, minus_target = self._one_hot_parts(batch, logits)
             gradient = probabilities.index_put((rows, labels), minus_target, accumulate=True)
             if self.smoothing:
-                loss = (1 - self.smoothing) * loss - self.smoothing * log_probabilities.mean()
                 gradient.sub_(self.smoothing / classes)
         else:
             targets = targets.to(logits.dtype)
             if self.smoothing:
                 targets = targets * (1.0 - self.smoothing) + self.smoothing / classes
-            loss = -(targets * log_probabilities).sum(-1).mean()
             gradient = probabilities * targets.sum(-1, keepdim=True) - targets
         gradient.mul_(self.weight / batch)
         predictions = logits if self.from_logits else activations.with_logits(probabilities, logits, "softmax")
-        return loss, predictions, gradient
+        return predictions, gradient
 
     def _one_hot_parts(self, batch: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Row indices 0..batch-1 and the value -(1 - smoothing) to add at each target, kept per batch size."""
@@ -198,24 +194,22 @@ class _SigmoidCrossEntropy(_LossHead):
         super().__init__(loss, weight)
         self.from_logits, self.smoothing = from_logits, self.arguments.get("label_smoothing", 0.0)
 
-    def loss_and_gradient(self, logits, targets):
+    def predictions_and_gradient(self, logits, targets):
         targets = losses._align(targets, logits)
         if self.smoothing:
             targets = targets * (1.0 - self.smoothing) + 0.5 * self.smoothing
-        loss = F.binary_cross_entropy_with_logits(logits, targets)
         probabilities = torch.sigmoid(logits)
         gradient = (probabilities - targets).mul_(self.weight / logits.numel())
-        predictions = logits if self.from_logits else activations.sigmoid(logits)
-        return loss, predictions, gradient
+        predictions = logits if self.from_logits else activations.with_logits(probabilities, logits, "sigmoid")
+        return predictions, gradient
 
 
 class _MeanSquaredError(_LossHead):
     """mean((y - t)²): d loss / d y = 2 (y - t) / size."""
 
-    def loss_and_gradient(self, output, targets):
+    def predictions_and_gradient(self, output, targets):
         error = output - losses._align(targets, output)
-        loss = error.square().mean()
-        return loss, output, error.mul_(2.0 * self.weight / output.numel())
+        return output, error.mul_(2.0 * self.weight / output.numel())
 
 
 def _loss_head(loss: losses.Loss, weight: float, final_activation: Callable | None) -> _LossHead | None:
@@ -348,11 +342,8 @@ class DenseStackStep:
         output = x
         for stage in self.stages:
             output = stage.forward(output)
-        loss, predictions, grad = self.head.loss_and_gradient(output, y)
-        if self.head.weight != 1.0:
-            loss = loss * self.head.weight
-        for stage in self.penalized:
-            loss = loss + stage.penalty()
+        predictions, grad = self.head.predictions_and_gradient(output, y)
+        loss = self.objectives.compute_loss(y, predictions, None, [stage.penalty() for stage in self.penalized])
         for stage, need_input_grad, from_loss_head in self.backward_plan:
             if from_loss_head:
                 grad = stage.backward_from_z(grad, need_input_grad)
