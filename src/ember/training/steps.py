@@ -45,11 +45,12 @@ def extra_losses(layers: list[nn.Module]) -> list[torch.Tensor]:
 
 def step_kind(jit_compile: Any, device: torch.device) -> str:
     """What `compile(jit_compile=...)` means on `device`: "compiled" (torch.compile), "eager"
-    (autograd, for debugging) or "auto": compiled on CUDA; on the CPU, where compiling took longer
-    than it saved on the benchmarks' workloads (benchmarks/RESULTS.md), hand-derived gradients for
-    the dense stacks `DenseStackStep` covers and autograd for everything else."""
+    (autograd, for debugging) or "hand_derived": the gradients written out for the dense stacks
+    `DenseStackStep` covers, autograd for everything else. "auto" compiles on CUDA and is
+    "hand_derived" on the CPU, where compiling took longer than it saved on the benchmarks'
+    workloads (benchmarks/RESULTS.md)."""
     if jit_compile == "auto":
-        return "compiled" if device.type == "cuda" else "auto"
+        return "compiled" if device.type == "cuda" else "hand_derived"
     return "compiled" if jit_compile else "eager"
 
 
@@ -68,7 +69,7 @@ class StepRunner:
         self._compiled = torch.compile(self._forward_and_loss_with_masks) if compiled else None
         self._compiled_model = torch.compile(model) if compiled else None
         self._dense_stack = DenseStackStep.for_model(model, objectives, optimizer) \
-            if kind == "auto" and optimizer is not None and not self.precision.is_mixed else None
+            if kind == "hand_derived" and optimizer is not None and not self.precision.is_mixed else None
 
     def _forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[torch.Tensor, Any]:
         predictions = self.model(x)
@@ -112,13 +113,16 @@ class StepRunner:
             return None
 
     def train(self, batch: tuple) -> None:
-        if self._dense_stack is not None:
-            with torch.no_grad():
-                taken = self._dense_stack.train(batch)
-            if taken:
-                if self._has_constraints:
-                    self.model.apply_constraints()
-                return
+        if self._dense_stack is None or not self._train_hand_derived(batch):
+            self._train_with_autograd(batch)
+        if self._has_constraints:
+            self.model.apply_constraints()
+
+    def _train_hand_derived(self, batch: tuple) -> bool:
+        with torch.no_grad():
+            return self._dense_stack.train(batch)
+
+    def _train_with_autograd(self, batch: tuple) -> None:
         x, y, sample_weight = batch
         device = _device_of(x)
         with self.precision.autocast(device):
@@ -130,8 +134,6 @@ class StepRunner:
         else:
             loss.backward()
         self.optimizer.step(self._scaler)
-        if self._has_constraints:
-            self.model.apply_constraints()
         with torch.no_grad():
             self.objectives.update(loss, batch_size_of(x), y, predictions, sample_weight)
 
