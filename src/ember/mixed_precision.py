@@ -40,12 +40,13 @@ class DTypePolicy:
     def is_mixed(self) -> bool:
         return POLICIES[self.name] is not None
 
-    def autocast(self, device: torch.device) -> Any:
-        """The context in which the forward pass and the loss run."""
+    def autocast(self, device: torch.device, cache_enabled: bool = True) -> Any:
+        """The context in which the forward pass and the loss run. A CUDA graph records with
+        `cache_enabled=False`: autocast's cache of cast weights would be frozen in the graph."""
         dtype = POLICIES[self.name]
         if dtype is None:
             return contextlib.nullcontext()
-        return torch.autocast(device.type, dtype=dtype)
+        return torch.autocast(device.type, dtype=dtype, cache_enabled=cache_enabled)
 
     def loss_scaler(self, device: torch.device) -> torch.amp.GradScaler | None:
         return torch.amp.GradScaler(device.type) if self.name == "mixed_float16" else None

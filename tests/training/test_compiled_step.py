@@ -19,8 +19,8 @@ def _model(jit_compile):
     return blob_classifier(jit_compile=jit_compile)
 
 
-def test_auto_compiles_on_cuda_only_and_true_false_are_obeyed():
-    assert step_kind("auto", torch.device("cuda")) == "compiled"
+def test_auto_records_graphs_on_cuda_only_and_true_false_are_obeyed():
+    assert step_kind("auto", torch.device("cuda")) == "graphed"
     assert step_kind("auto", torch.device("cpu")) == "hand_derived"
     assert step_kind(True, torch.device("cpu")) == "compiled" and step_kind(False, torch.device("cuda")) == "eager"
 

@@ -57,6 +57,7 @@ class Optimizer:
         self.average: WeightAverage | None = None
         self.iterations = 0
         self.torch_optimizer: torch.optim.Optimizer | None = None
+        self._rate_tensor: torch.Tensor | None = None
         self._parameters: list[torch.nn.Parameter] = []
 
     def torch_arguments(self) -> dict[str, Any]:
@@ -100,8 +101,19 @@ class Optimizer:
         """Clips gradients, decays weights, applies the schedule and takes one optimizer step.
         With a `loss_scaler` (float16 training) the gradients are unscaled first, and a step whose
         gradients overflowed is skipped."""
+        self.begin_step()
+        self.update_weights(loss_scaler)
+        self.end_step()
+
+    def begin_step(self) -> None:
+        """The host's part before the update: the schedule's learning rate for this step."""
         if self._schedule is not None:
             self.learning_rate = self._schedule(self.iterations)
+
+    def update_weights(self, loss_scaler: torch.amp.GradScaler | None = None) -> None:
+        """The device's part of a step: clipping, weight decay and the update, from the weights'
+        gradients. Without a `loss_scaler` and with `use_tensor_learning_rate()` it reads no Python
+        state that changes between steps, so a CUDA graph can record it."""
         if loss_scaler is not None:
             loss_scaler.unscale_(self.torch_optimizer)
         gradients = [p.grad for p in self._parameters if p.grad is not None]
@@ -110,17 +122,41 @@ class Optimizer:
             if self.weight_decay and self.decouples_weight_decay():
                 with torch.no_grad():
                     decayed = [p for p in self._parameters if p.grad is not None]
-                    torch._foreach_mul_(decayed, 1.0 - self._learning_rate * self.weight_decay)
+                    torch._foreach_mul_(decayed, 1.0 - self._rate() * self.weight_decay)
         if loss_scaler is not None:
             loss_scaler.step(self.torch_optimizer)
             loss_scaler.update()
         elif not self._direct_step(gradients):
             self.torch_optimizer.step()
+
+    def end_step(self) -> None:
+        """The host's part after the update: the weight average and the step count."""
         if self.average is not None:
             self.average.update(first_step=self.iterations == 0)
             if self.ema_overwrite_frequency and (self.iterations + 1) % self.ema_overwrite_frequency == 0:
                 self.average.copy_to_weights()
         self.iterations += 1
+
+    # ----------------------------------------------------------- CUDA graphs
+    def supports_graphs(self) -> bool:
+        """Whether `update_weights` can be recorded in a CUDA graph: torch's fused kernel (Adam,
+        AdamW, SGD; Adagrad on the CPU) with one parameter group. Other optimizers run eagerly."""
+        optimizer = self.torch_optimizer
+        return optimizer is not None and bool(optimizer.defaults.get("fused")) and len(optimizer.param_groups) == 1
+
+    def use_tensor_learning_rate(self) -> None:
+        """Keeps the learning rate in a one-element tensor on the weights' device, which the update
+        reads (a recorded graph sees later changes); setting `learning_rate` fills it in place."""
+        if self._rate_tensor is not None:
+            return
+        self._rate_tensor = torch.tensor(self._learning_rate, dtype=torch.float32, device=self._parameters[0].device)
+        for group in self.torch_optimizer.param_groups:
+            group["lr"] = self._rate_tensor
+            if "capturable" in group:  # torch checks the flag when step() runs inside a capture
+                group["capturable"] = True
+
+    def _rate(self) -> float | torch.Tensor:
+        return self._learning_rate if self._rate_tensor is None else self._rate_tensor
 
     def finalize_variable_values(self, variables: Any = None) -> None:
         """At the end of training (`fit` calls it): with `use_ema`, the weights become their averages."""
@@ -160,7 +196,13 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
-        self._learning_rate = float(value)
+        value = float(value)
+        if self._rate_tensor is not None:
+            if value != self._learning_rate:
+                self._rate_tensor.fill_(value)
+            self._learning_rate = value
+            return
+        self._learning_rate = value
         if self.torch_optimizer is not None:
             for group in self.torch_optimizer.param_groups:
                 group["lr"] = self._learning_rate
@@ -177,17 +219,23 @@ class Optimizer:
                 "ema_overwrite_frequency": self.ema_overwrite_frequency}
 
     def state_dict(self) -> dict[str, Any]:
-        state = {"iterations": self.iterations, "learning_rate": self._learning_rate,
-                 "torch": self.torch_optimizer.state_dict() if self.torch_optimizer is not None else None}
+        torch_state = self.torch_optimizer.state_dict() if self.torch_optimizer is not None else None
+        for group in torch_state["param_groups"] if torch_state else ():
+            if isinstance(group["lr"], torch.Tensor):  # the tensor of use_tensor_learning_rate
+                group["lr"] = self._learning_rate
+        state = {"iterations": self.iterations, "learning_rate": self._learning_rate, "torch": torch_state}
         if self.average is not None:
             state["weight_averages"] = [a.clone() for a in self.average.averages]
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.iterations = int(state["iterations"])
-        self.learning_rate = state["learning_rate"]
         if state.get("torch") is not None and self.torch_optimizer is not None:
             self.torch_optimizer.load_state_dict(state["torch"])
+            if self._rate_tensor is not None:
+                for group in self.torch_optimizer.param_groups:
+                    group["lr"] = self._rate_tensor
+        self.learning_rate = state["learning_rate"]
         if self.average is not None and state.get("weight_averages") is not None:
             with torch.no_grad():
                 torch._foreach_copy_(self.average.averages, [t.to(a.device) for t, a in
@@ -320,7 +368,7 @@ class Adam(_AdamFamily):
         with torch.no_grad():
             cached[3].add_(1)
             type(self)._fused_kernel(parameters, gradients, cached[0], cached[1], [], cached[2],
-                                     lr=self._learning_rate, beta1=self.beta_1, beta2=self.beta_2,
+                                     lr=self._rate(), beta1=self.beta_1, beta2=self.beta_2,
                                      weight_decay=decay, eps=self.epsilon, amsgrad=False, maximize=False)
         return True
 

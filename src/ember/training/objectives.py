@@ -65,6 +65,7 @@ class Objectives:
         self._single_output = len(output_names) == 1
         self.output_loss_trackers = [metrics_module.Mean(f"{name}_loss") for name in output_names] \
             if len(output_names) > 1 else []
+        self.last_output_losses: list[torch.Tensor | None] = []  # per-output losses of the last compute_loss
 
     # ------------------------------------------------------------------ setup
     def _per_output(self, value: Any, argument: str, allow_none: bool = True) -> list:
@@ -146,7 +147,8 @@ class Objectives:
     # -------------------------------------------------------------- per step
     def compute_loss(self, targets: Any, predictions: Any, sample_weight: Any,
                      extra: list[torch.Tensor]) -> torch.Tensor:
-        """The weighted sum of output losses plus regularization `extra` terms (one scalar tensor)."""
+        """The weighted sum of output losses plus regularization `extra` terms (one scalar tensor).
+        With several outputs, each output's own loss is kept in `last_output_losses` for `update`."""
         if self._single_output and isinstance(targets, torch.Tensor):  # the common case, kept lean
             sample_weight = with_mask(sample_weight, predictions)
             total = self.losses[0](targets, predictions, sample_weight)
@@ -157,14 +159,13 @@ class Objectives:
             return total
         outputs = predictions if len(self.output_names) > 1 else [predictions]
         weights = self.split_targets(sample_weight) if sample_weight is not None else [None] * len(outputs)
-        total = None
-        for index, (loss, weight, target, output, sample_weight_i) in enumerate(
-                zip(self.losses, self.loss_weights, self.split_targets(targets), outputs, weights)):
-            if target is None:
+        total, self.last_output_losses = None, []
+        for loss, weight, target, output, sample_weight_i in zip(self.losses, self.loss_weights,
+                                                                 self.split_targets(targets), outputs, weights):
+            value = None if target is None else loss(target, output, with_mask(sample_weight_i, output))
+            self.last_output_losses.append(value if value is None else value.detach())
+            if value is None:
                 continue
-            value = loss(target, output, with_mask(sample_weight_i, output))
-            if self.output_loss_trackers:
-                self.output_loss_trackers[index].update_state(value.detach())
             total = value * weight if total is None else total + value * weight
         for term in extra:
             total = term if total is None else total + term
@@ -173,9 +174,15 @@ class Objectives:
         return total
 
     def update(self, loss: torch.Tensor, batch_size: int, targets: Any, predictions: Any,
-               sample_weight: Any) -> None:
-        """Accumulates the loss and every metric for one batch, on the device."""
+               sample_weight: Any, output_losses: list[torch.Tensor | None] | None = None) -> None:
+        """Accumulates the loss and every metric for one batch, on the device. `output_losses`
+        (several outputs) default to those of the last `compute_loss`."""
         self.loss_tracker.update(loss, batch_size)
+        if self.output_loss_trackers:
+            values = self.last_output_losses if output_losses is None else output_losses
+            for tracker, value in zip(self.output_loss_trackers, values):
+                if value is not None:
+                    tracker.update_state(value)
         if self._single_output and isinstance(targets, torch.Tensor):
             sample_weight = with_mask(sample_weight, predictions)
             for metric in self.metrics[0]:

@@ -12,10 +12,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from ember import mixed_precision
+from ember import config, mixed_precision
 from ember._tree import first_leaf, flatten, map_structure
 from ember.layers import shapes
 from ember.optimizers import Optimizer
+from ember.training import graphs
 from ember.training.dense_stack import DenseStackStep
 from ember.training.objectives import Objectives
 
@@ -45,12 +46,12 @@ def extra_losses(layers: list[nn.Module]) -> list[torch.Tensor]:
 
 def step_kind(jit_compile: Any, device: torch.device) -> str:
     """What `compile(jit_compile=...)` means on `device`: "compiled" (torch.compile), "eager"
-    (autograd, for debugging) or "hand_derived": the gradients written out for the dense stacks
-    `DenseStackStep` covers, autograd for everything else. "auto" compiles on CUDA and is
-    "hand_derived" on the CPU, where compiling took longer than it saved on the benchmarks'
-    workloads (benchmarks/RESULTS.md)."""
+    (autograd, for debugging), "graphed" (whole steps recorded in CUDA graphs, `graphs.py`) or
+    "hand_derived": the gradients written out for the dense stacks `DenseStackStep` covers,
+    autograd for everything else. "auto" is "graphed" on CUDA and "hand_derived" on the CPU, where
+    compiling took longer than it saved on the benchmarks' workloads (benchmarks/RESULTS.md)."""
     if jit_compile == "auto":
-        return "compiled" if device.type == "cuda" else "hand_derived"
+        return "graphed" if device.type == "cuda" else "hand_derived"
     return "compiled" if jit_compile else "eager"
 
 
@@ -70,6 +71,9 @@ class StepRunner:
         self._compiled_model = torch.compile(model) if compiled else None
         self._dense_stack = DenseStackStep.for_model(model, objectives, optimizer) \
             if kind == "hand_derived" and optimizer is not None and not self.precision.is_mixed else None
+        maker = graphs.maker_for(config.get_device()) if kind == "graphed" else None
+        self._graphs = graphs.StepGraphs(maker, self._state_tensors) if maker is not None else None
+        self._parameter_slots: list[tuple[dict, str]] | None = None  # where weights and buffers are kept
 
     def _forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[torch.Tensor, Any]:
         predictions = self.model(x)
@@ -113,6 +117,17 @@ class StepRunner:
             return None
 
     def train(self, batch: tuple) -> None:
+        if self._graphs is not None and self._graphs_can_train():
+            self.optimizer.begin_step()
+            replayed, outputs = self._graphs.run("train", batch, self._recorded_train, self._train_eagerly,
+                                                 self._prepare_train_recording)
+            if replayed:
+                self.optimizer.end_step()
+                self._update_objectives(batch, outputs)
+            return
+        self._train_eagerly(batch)
+
+    def _train_eagerly(self, batch: tuple) -> None:
         if self._dense_stack is None or not self._train_hand_derived(batch):
             self._train_with_autograd(batch)
         if self._has_constraints:
@@ -138,19 +153,88 @@ class StepRunner:
             self.objectives.update(loss, batch_size_of(x), y, predictions, sample_weight)
 
     def test(self, batch: tuple) -> None:
+        if self._graphs is not None:
+            replayed, outputs = self._graphs.run("test", batch, self._recorded_test, self._test_eagerly)
+            if replayed:
+                with torch.inference_mode():
+                    self._update_objectives(batch, outputs)
+            return
+        self._test_eagerly(batch)
+
+    def _test_eagerly(self, batch: tuple) -> None:
         x, y, sample_weight = batch
         with torch.inference_mode(), self.precision.autocast(_device_of(x)):
             loss, predictions = self.forward_and_loss(x, y, sample_weight)
             self.objectives.update(loss, batch_size_of(x), y, predictions, sample_weight)
 
     def predict(self, batch: tuple) -> Any:
+        if self._graphs is None:
+            return self._predict_eagerly(batch)
+        replayed, outputs = self._graphs.run("predict", batch, self._recorded_predict, self._predict_eagerly)
+        if not replayed:
+            return outputs
+        return map_structure(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, self._as_float(outputs))
+
+    def _predict_eagerly(self, batch: tuple) -> Any:
         with torch.inference_mode(), self.precision.autocast(_device_of(batch[0])):
-            outputs = self._predictions(batch[0])
+            return self._as_float(self._predictions(batch[0]))
+
+    def _as_float(self, outputs: Any) -> Any:
+        """Mixed-precision outputs as float32 (what the user's arrays hold)."""
         if not self.precision.is_mixed:
             return outputs
         return map_structure(lambda t: t.float() if isinstance(t, torch.Tensor) and t.is_floating_point() else t,
                              outputs)
 
+    # -------------------------------------------------------------- CUDA graphs
+    def _graphs_can_train(self) -> bool:
+        """Whether the train step can be recorded: an optimizer whose update can, no float16 loss scaling."""
+        return self.optimizer.supports_graphs() and self.precision.name != "mixed_float16"
+
+    def _prepare_train_recording(self) -> None:
+        self.optimizer.use_tensor_learning_rate()
+        self.optimizer.zero_grad()  # the recorded backward pass then makes the gradients in the graph's memory
+
+    def _recorded_train(self, batch: tuple) -> tuple:
+        """The train step a graph records: forward, loss, backward, update, constraints."""
+        x, y, sample_weight = batch
+        with self.precision.autocast(_device_of(x), cache_enabled=False):
+            loss, predictions = self._forward_and_loss(x, y, sample_weight)
+        loss.backward()
+        self.optimizer.update_weights()
+        if self._has_constraints:
+            self.model.apply_constraints()
+        return loss.detach(), predictions, list(self.objectives.last_output_losses)
+
+    def _recorded_test(self, batch: tuple) -> tuple:
+        x, y, sample_weight = batch
+        with torch.inference_mode(), self.precision.autocast(_device_of(x), cache_enabled=False):
+            loss, predictions = self._forward_and_loss(x, y, sample_weight)
+        return loss, predictions, list(self.objectives.last_output_losses)
+
+    def _recorded_predict(self, batch: tuple) -> Any:
+        with torch.inference_mode(), self.precision.autocast(_device_of(batch[0]), cache_enabled=False):
+            return self.model(batch[0])
+
+    def _update_objectives(self, batch: tuple, outputs: tuple) -> None:
+        """The metric bookkeeping after a replay, from the graph's loss, predictions and output losses."""
+        x, y, sample_weight = batch
+        loss, predictions, output_losses = outputs
+        with torch.no_grad():
+            self.objectives.update(loss, batch_size_of(x), y, predictions, sample_weight, output_losses)
+
+    def _state_tensors(self) -> list[torch.Tensor]:
+        """What recorded steps keep using between batches: weights, buffers, optimizer states."""
+        if self._parameter_slots is None:
+            self._parameter_slots = [(module._parameters, name) for module in self.model.modules()
+                                     for name in module._parameters] + \
+                [(module._buffers, name) for module in self.model.modules() for name in module._buffers]
+        tensors = [tensor for slots, name in self._parameter_slots if (tensor := slots.get(name)) is not None]
+        if self.optimizer is not None and self.optimizer.torch_optimizer is not None:
+            states = self.optimizer.torch_optimizer.state
+            tensors.extend(value for parameter in self.optimizer._parameters
+                           for value in states.get(parameter, {}).values() if isinstance(value, torch.Tensor))
+        return tensors
 
 
 def _device_of(x: Any) -> torch.device:
