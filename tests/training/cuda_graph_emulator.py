@@ -9,6 +9,10 @@ It keeps the semantics that make CUDA graphs easy to get wrong:
   number read during capture stays what it was then, a tensor replaced after capture is not seen;
 - reading a value back to the host during capture (`.item()`, data-dependent shapes) raises, as
   `cudaStreamEndCapture` would.
+
+Where a GPU writes each result in place, the emulator copies it into the captured tensor, so an
+operation whose output holds more than values (oneDNN's CPU LSTM keeps a workspace tied to its
+memory) is not reproduced: tests of such layers turn oneDNN off.
 """
 
 from __future__ import annotations
