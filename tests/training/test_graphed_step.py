@@ -249,3 +249,17 @@ def test_recurrent_models_and_padding_masks_train_the_same(makers, mask_zero):
     for key in histories[0]:
         np.testing.assert_allclose(histories[1][key], histories[0][key], rtol=1e-5, err_msg=key)
     assert not [w for w in caught if "CUDA graphs" in str(w.message)] and _replays(makers) > 0
+
+
+def test_each_phase_keeps_at_most_two_recorded_batch_shapes_and_fit_keeps_its_own(makers):
+    x, y = _data()
+    model = _classifier("auto")
+    _fit(model, x, y, epochs=1)
+    for batch_size in (10, 20, 30, 40):
+        model.predict(x, batch_size=batch_size, verbose=0)
+    recorded = model._step_runner(model._objectives)._graphs._recorded
+    assert sorted(key[0] for key in recorded) == ["predict", "predict", "train"]
+    assert {key[1][0][0][0] for key in recorded if key[0] == "predict"} == {30, 40}
+    graphs_made = sum(len(maker.graphs) for maker in makers)
+    _fit(model, x, y, epochs=1)  # predict did not cost the recorded train step
+    assert sum(len(maker.graphs) for maker in makers) == graphs_made

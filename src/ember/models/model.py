@@ -296,7 +296,7 @@ class Model(Layer):
         source, _ = self._prepare(x, None, None, batch_size, False, steps)
         self._place()
         callback_list = CallbackList(callbacks or [], self, {"steps": steps or len(source)})
-        return self._engine(None).predict(source, callback_list, steps)
+        return self._engine(getattr(self, "_objectives", None)).predict(source, callback_list, steps)
 
     # ---------------------------------------------------------------- on batches
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,

@@ -29,6 +29,7 @@ from ember._tree import flatten, map_structure
 from ember.layers import shapes
 
 WARMUP_STEPS = 3
+GRAPHS_PER_PHASE = 2  # recorded batch signatures kept per phase; the oldest goes (with its memory)
 
 
 class CudaGraphMaker:
@@ -128,6 +129,9 @@ class StepGraphs:
                 prepare: Callable[[], None] | None) -> RecordedStep | None:
         if prepare is not None:
             prepare()
+        same_phase = [other for other in self._recorded if other[0] == key[0]]
+        for oldest in same_phase[:max(0, len(same_phase) - GRAPHS_PER_PHASE + 1)]:
+            del self._recorded[oldest]
         try:
             recorded = self._recorded[key] = RecordedStep(self.maker.new(), record, batch)
         except Exception as error:  # noqa: BLE001 - any failure to record means: run eagerly
