@@ -137,7 +137,7 @@ class StepGraphs:
         except Exception as error:  # noqa: BLE001 - any failure to record means: run eagerly
             self.enabled = False
             warnings.warn(f"CUDA graphs: this model's {key[0]} step cannot be recorded ({type(error).__name__}: "
-                          f"{shapes.first_line(error)}); it runs eagerly instead.", RuntimeWarning, stacklevel=5)
+                          f"{shapes.first_line(error)}); it runs eagerly instead.", RuntimeWarning, stacklevel=6)
             return None
         return recorded
 
