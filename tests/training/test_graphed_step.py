@@ -263,3 +263,19 @@ def test_each_phase_keeps_at_most_two_recorded_batch_shapes_and_fit_keeps_its_ow
     graphs_made = sum(len(maker.graphs) for maker in makers)
     _fit(model, x, y, epochs=1)  # predict did not cost the recorded train step
     assert sum(len(maker.graphs) for maker in makers) == graphs_made
+
+
+def test_a_graphed_model_saves_and_reloads_its_optimizer_state(makers, tmp_path):
+    x, y = _data()
+    model = _classifier("auto", optimizers.Adam(0.01))
+    _fit(model, x, y, epochs=1)
+    model.optimizer.learning_rate = 0.005  # fills the recorded step's learning-rate tensor
+    model.save(tmp_path / "graphed.ember")
+    loaded = ember.load_model(tmp_path / "graphed.ember")
+    assert loaded.optimizer.learning_rate == 0.005 and loaded.optimizer.iterations == model.optimizer.iterations
+    state = model.optimizer.state_dict()
+    assert all(isinstance(group["lr"], float) for group in state["torch"]["param_groups"])
+    model.optimizer.load_state_dict(state)  # keeps the tensor the recorded step reads
+    assert all(group["lr"] is model.optimizer._rate_tensor for group in model.optimizer.torch_optimizer.param_groups)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    _assert_same_training(loaded, model, _fit(loaded, x, y, epochs=1), _fit(model, x, y, epochs=1))
