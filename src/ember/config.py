@@ -11,6 +11,7 @@ import torch
 _device: torch.device | None = None
 _floatx: str = "float32"
 _tf32: bool = True
+_thread_tuning: bool = True
 
 _FLOAT_TYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
                 "float64": torch.float64}
@@ -77,3 +78,14 @@ def apply_tf32(device: torch.device) -> None:
         matmul.fp32_precision = cudnn.conv.fp32_precision = "tf32" if _tf32 else "ieee"
     else:
         matmul.allow_tf32 = cudnn.allow_tf32 = _tf32
+
+
+def set_thread_tuning(enabled: bool) -> None:
+    """Whether CPU training may pick torch's thread count by timing the steps (on by default; only
+    for steps whose results do not depend on it, and the count is given back after `fit`)."""
+    global _thread_tuning
+    _thread_tuning = bool(enabled)
+
+
+def thread_tuning() -> bool:
+    return _thread_tuning

@@ -69,9 +69,20 @@ class Engine:
 
     def fit(self, source: Any, callbacks: CallbackList, epochs: int, initial_epoch: int = 0,
             steps_per_epoch: int | None = None, validation: Any = None, validation_freq: int = 1) -> None:
-        model, logs = self.model, Logs(self.objectives)
-        model.stop_training = False
+        self.model.stop_training = False
         callbacks.on_train_begin()
+        try:
+            epoch_logs = self._epochs(source, callbacks, epochs, initial_epoch, steps_per_epoch, validation,
+                                      validation_freq)
+        finally:
+            finish = getattr(self.runner, "finish_training", None)
+            if finish is not None:
+                finish()
+        callbacks.on_train_end(epoch_logs)
+
+    def _epochs(self, source: Any, callbacks: CallbackList, epochs: int, initial_epoch: int,
+                steps_per_epoch: int | None, validation: Any, validation_freq: int) -> dict[str, Any]:
+        model, logs = self.model, Logs(self.objectives)
         epoch_logs: dict[str, Any] = {}
         for epoch in range(initial_epoch, epochs):
             self.objectives.reset()
@@ -92,7 +103,7 @@ class Engine:
             callbacks.on_epoch_end(epoch, epoch_logs)
             if model.stop_training:
                 break
-        callbacks.on_train_end(epoch_logs)
+        return epoch_logs
 
     def evaluate(self, source: Any, callbacks: CallbackList, steps: int | None = None) -> dict[str, Any]:
         model, logs = self.model, Logs(self.objectives)

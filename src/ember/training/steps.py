@@ -18,6 +18,7 @@ from ember.layers import shapes
 from ember.optimizers import Optimizer
 from ember.training import graphs
 from ember.training.dense_stack import DenseStackStep
+from ember.training.threads import ThreadTuner
 from ember.training.objectives import Objectives
 
 
@@ -71,6 +72,7 @@ class StepRunner:
         self._compiled_model = torch.compile(model) if compiled else None
         self._dense_stack = DenseStackStep.for_model(model, objectives, optimizer) \
             if kind == "hand_derived" and optimizer is not None and not self.precision.is_mixed else None
+        self._threads = ThreadTuner() if self._dense_stack is not None and config.thread_tuning() else None
         maker = graphs.maker_for(config.get_device()) if kind == "graphed" else None
         self._graphs = graphs.StepGraphs(maker, self._state_tensors) if maker is not None else None
         self._parameter_slots: list[tuple[dict, str]] | None = None  # where weights and buffers are kept
@@ -125,7 +127,14 @@ class StepRunner:
                 self.optimizer.end_step()
                 self._update_objectives(batch, outputs)
             return
+        if self._threads is not None:
+            self._threads.tick()
         self._train_eagerly(batch)
+
+    def finish_training(self) -> None:
+        """The end of a `fit` loop: the thread count goes back to the user's."""
+        if self._threads is not None:
+            self._threads.finish()
 
     def _train_eagerly(self, batch: tuple) -> None:
         if self._dense_stack is None or not self._train_hand_derived(batch):
