@@ -102,13 +102,13 @@ class StepGraphs:
         self._recorded: dict[tuple, RecordedStep] = {}
         self._streaks: dict[str, tuple[tuple, int]] = {}
         self._state_key: tuple | None = None
-        self.enabled = True
+        self.disabled: set[str] = set()  # phases whose step could not be recorded
 
     def run(self, phase: str, batch: Any, record: Callable[[Any], Any], eager: Callable[[Any], Any],
             prepare: Callable[[], None] | None = None) -> tuple[bool, Any]:
         """(True, the recorded outputs) after replaying `record`'s graph for this batch, or
         (False, eager(batch)) where the batch runs eagerly. `prepare` runs before recording."""
-        if not self.enabled:
+        if phase in self.disabled:
             return False, eager(batch)
         key = (phase, signature(batch))
         self._drop_if_stale()
@@ -135,7 +135,7 @@ class StepGraphs:
         try:
             recorded = self._recorded[key] = RecordedStep(self.maker.new(), record, batch)
         except Exception as error:  # noqa: BLE001 - any failure to record means: run eagerly
-            self.enabled = False
+            self.disabled.add(key[0])
             warnings.warn(f"CUDA graphs: this model's {key[0]} step cannot be recorded ({type(error).__name__}: "
                           f"{shapes.first_line(error)}); it runs eagerly instead.", RuntimeWarning, stacklevel=6)
             return None
