@@ -62,6 +62,18 @@ CASES = {
     "softmax as its own layer": (
         lambda: [layers.Dense(16, activation="relu"), layers.Dense(3), layers.Activation("softmax")],
         "sparse_categorical_crossentropy", "sparse", {}),
+    # (no bias before batch normalization: its gradient is zero up to rounding, which Adam would
+    # turn into learning-rate-sized steps that differ between any two ways of computing it)
+    "batch normalization, dropout": (
+        lambda: [layers.Dense(16, use_bias=False), layers.BatchNormalization(), layers.Activation("relu"),
+                 layers.Dropout(0.2),
+                 layers.Dense(8, activation="tanh"), layers.BatchNormalization(center=False, momentum=0.9),
+                 layers.Dense(3, activation="softmax")],
+        "sparse_categorical_crossentropy", "sparse", {}),
+    "frozen batch normalization (moving statistics)": (
+        lambda: [layers.Dense(16, activation="relu"), layers.BatchNormalization(scale=False),
+                 layers.Dense(1, activation="sigmoid")],
+        "binary_crossentropy", "binary", {"freeze": 1}),
     "softmax in the middle, frozen first layer": (
         lambda: [layers.Dense(8, activation="softmax"), layers.Dense(3, activation="softmax")],
         "sparse_categorical_crossentropy", "sparse", {"freeze": 0}),
@@ -132,8 +144,12 @@ def _step_for(model, loss="sparse_categorical_crossentropy"):
     (lambda: _step_for(ember.Sequential([layers.Input((6,)), layers.Dense(3)])), "softmax loss on a linear output"),
     (lambda: _step_for(ember.Sequential([layers.Input((5, 6)), layers.Dense(3, activation="softmax")])),
      "Dense on a sequence"),
-    (lambda: _step_for(ember.Sequential([layers.Input((6,)), layers.BatchNormalization(),
+    (lambda: _step_for(ember.Sequential([layers.Input((6,)), layers.LayerNormalization(),
                                          layers.Dense(3, activation="softmax")])), "a layer without a stage"),
+    (lambda: _step_for(ember.Sequential([layers.Input((5, 6)), layers.BatchNormalization(), layers.Flatten(),
+                                         layers.Dense(3, activation="softmax")])), "BatchNormalization on a sequence"),
+    (lambda: _step_for(ember.Sequential([layers.Input((6,)), layers.BatchNormalization(gamma_regularizer="l2"),
+                                         layers.Dense(3, activation="softmax")])), "a regularized BatchNormalization"),
     (lambda: _step_for(ember.Sequential([layers.Input((6,)),
                                          layers.Dense(3, activation="softmax", activity_regularizer="l2")])),
      "an activity regularizer"),

@@ -3,9 +3,10 @@
 At the batch sizes tutorials use (32), a small MLP's step on a CPU is dominated by per-operation
 overhead rather than arithmetic: autograd's graph bookkeeping and the modules' calls cost about as
 much as the matrix products. For a `Sequential` (or a functional chain) of `Dense`, `Activation`,
-`Dropout` and `Flatten` layers trained with a standard loss, `DenseStackStep` runs the forward
+`Dropout`, `BatchNormalization` and `Flatten` layers trained with a standard loss, `DenseStackStep` runs the forward
 pass, the loss with its gradient (softmax or sigmoid fused with cross-entropy, as autograd would
-compute it) and the backward pass as plain tensor operations, writes each weight's `.grad`, and
+compute it) and the backward pass as plain tensor operations (`BatchNormalization` through the
+kernels autograd itself calls), writes each weight's `.grad`, and
 leaves the update to the model's optimizer as usual. The numbers are those of the autograd step
 up to float rounding (tested).
 
@@ -22,6 +23,7 @@ import torch
 
 from ember import activations, losses, regularizers
 from ember.layers.core import Activation, Dense, Dropout, Flatten
+from ember.layers.normalization import BatchNormalization
 
 # Activations whose derivative is written in terms of their output y: dL/dz = backward(dL/dy, y).
 _BACKWARD_FROM_OUTPUT: dict[Callable, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
@@ -129,7 +131,45 @@ class _FlattenStage:
         return grad.reshape(self.input_shape)
 
 
-_STAGES = {Dense: _DenseStage, Activation: _ActivationStage, Dropout: _DropoutStage, Flatten: _FlattenStage}
+class _BatchNormStage:
+    """Batch normalization of `(batch, features)`: batch statistics while training (moving ones for a
+    frozen layer, as in Keras), moving statistics updated, through `native_batch_norm` and its
+    backward kernel: the very calls autograd makes for `F.batch_norm`."""
+
+    def __init__(self, layer: BatchNormalization) -> None:
+        self.layer, self.gamma, self.beta = layer, layer.gamma, layer.beta
+        self.momentum, self.epsilon = 1 - layer.momentum, layer.epsilon
+        self.saved: tuple | None = None
+
+    def weights(self) -> list[torch.Tensor]:
+        return [w for w in (self.gamma, self.beta) if w is not None]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        layer, training = self.layer, self.layer.trainable
+        y, mean, inverse_std = torch.native_batch_norm(x, self.gamma, self.beta, layer.moving_mean,
+                                                       layer.moving_variance, training, self.momentum, self.epsilon)
+        self.saved = (x, mean, inverse_std, training)
+        return y
+
+    def backward(self, grad: torch.Tensor, need_input_grad: bool) -> torch.Tensor | None:
+        (x, mean, inverse_std, training), layer = self.saved, self.layer
+        wanted = [need_input_grad, _wants_grad(self.gamma), _wants_grad(self.beta)]
+        grad_x, grad_gamma, grad_beta = torch.ops.aten.native_batch_norm_backward(
+            grad, x, self.gamma, layer.moving_mean, layer.moving_variance, mean, inverse_std, training,
+            self.epsilon, wanted)
+        if wanted[1]:
+            self.gamma.grad = grad_gamma
+        if wanted[2]:
+            self.beta.grad = grad_beta
+        return grad_x
+
+
+def _wants_grad(weight: torch.Tensor | None) -> bool:
+    return weight is not None and weight.requires_grad
+
+
+_STAGES = {Dense: _DenseStage, Activation: _ActivationStage, Dropout: _DropoutStage, Flatten: _FlattenStage,
+           BatchNormalization: _BatchNormStage}
 
 
 class _LossHead:
@@ -249,6 +289,8 @@ def _supported_layer(layer: Any) -> bool:
         return False
     if stage is _DenseStage and not all(type(reg) in _PENALTY_TYPES for _, reg in layer._weight_regularizers):
         return False
+    if stage is _BatchNormStage and layer._weight_regularizers:
+        return False
     return stage is not _DropoutStage or layer.noise_shape is None
 
 
@@ -276,13 +318,13 @@ def _layer_chain(model: Any) -> tuple[list, tuple] | None:
 
 
 def _dense_inputs_are_matrices(layers: list, input_rank: int) -> bool:
-    """Whether every Dense layer sees `(batch, features)` (a Dense layer on `(batch, steps, features)`
-    maps the last axis, which the stages do not cover)."""
+    """Whether every Dense and BatchNormalization layer sees `(batch, features)` (on `(batch, steps,
+    features)` they work on the last axis, which the stages do not cover)."""
     rank = input_rank
     for layer in layers:
         if isinstance(layer, Flatten):
             rank = 2
-        elif isinstance(layer, Dense) and rank != 2:
+        elif isinstance(layer, (Dense, BatchNormalization)) and rank != 2:
             return False
     return True
 
