@@ -68,6 +68,7 @@ CASES = {
     "mnist mlp, sgd momentum, lr halved each epoch": (
         "mnist", mnist_mlp, lambda: optimizers.SGD(0.05, momentum=0.9),
         lambda: [callbacks.LearningRateScheduler(lambda epoch, rate: rate * 0.5)]),
+    "mnist mlp, rmsprop (its update runs after each replay)": ("mnist", mnist_mlp, lambda: "rmsprop", list),
     "mnist mlp, adam with a schedule": (
         "mnist", mnist_mlp, lambda: optimizers.Adam(optimizers.schedules.ExponentialDecay(1e-3, 50, 0.5)), list),
     "cifar cnn, sgd momentum": ("cifar", cifar_cnn, lambda: optimizers.SGD(0.01, momentum=0.9), list),

@@ -76,6 +76,7 @@ class StepRunner:
         maker = graphs.maker_for(config.get_device()) if kind == "graphed" else None
         self._graphs = graphs.StepGraphs(maker, self._state_tensors) if maker is not None else None
         self._parameter_slots: list[tuple[dict, str]] | None = None  # where weights and buffers are kept
+        self._update_in_graph = True  # whether the recorded train step includes the optimizer's update
 
     def _forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[torch.Tensor, Any]:
         predictions = self.model(x)
@@ -119,11 +120,13 @@ class StepRunner:
             return None
 
     def train(self, batch: tuple) -> None:
-        if self._graphs is not None and self._graphs_can_train():
+        if self._graphs is not None and self.precision.name != "mixed_float16":
             self.optimizer.begin_step()
             replayed, outputs = self._graphs.run("train", batch, self._recorded_train, self._train_eagerly,
                                                  self._prepare_train_recording)
             if replayed:
+                if not self._update_in_graph:
+                    self._update_after_replay(outputs[3])
                 self.optimizer.end_step()
                 self._update_objectives(batch, outputs)
             return
@@ -196,24 +199,37 @@ class StepRunner:
                              outputs)
 
     # -------------------------------------------------------------- CUDA graphs
-    def _graphs_can_train(self) -> bool:
-        """Whether the train step can be recorded: an optimizer whose update can, no float16 loss scaling."""
-        return self.optimizer.supports_graphs() and self.precision.name != "mixed_float16"
-
     def _prepare_train_recording(self) -> None:
-        self.optimizer.use_tensor_learning_rate()
+        """Before the train step is recorded: the update goes in the graph where the optimizer has a
+        fused kernel (its learning rate then in a tensor), else it runs after each replay."""
+        self._update_in_graph = self.optimizer.supports_graphs()
+        if self._update_in_graph:
+            self.optimizer.use_tensor_learning_rate()
         self.optimizer.zero_grad()  # the recorded backward pass then makes the gradients in the graph's memory
 
     def _recorded_train(self, batch: tuple) -> tuple:
-        """The train step a graph records: forward, loss, backward, update, constraints."""
+        """The train step a graph records: forward, loss, backward (update and constraints too where
+        they can be recorded); the gradients come out for an update after the replay."""
         x, y, sample_weight = batch
         with self.precision.autocast(_device_of(x), cache_enabled=False):
             loss, predictions = self._forward_and_loss(x, y, sample_weight)
         loss.backward()
+        if self._update_in_graph:
+            self._update_weights()
+        gradients = [parameter.grad for parameter in self.optimizer._parameters]
+        return loss.detach(), predictions, list(self.objectives.last_output_losses), gradients
+
+    def _update_after_replay(self, gradients: list[torch.Tensor | None]) -> None:
+        """The update outside the graph, from the gradients the replay wrote (an eager step in between
+        may have pointed the weights' `.grad` elsewhere)."""
+        for parameter, gradient in zip(self.optimizer._parameters, gradients):
+            parameter.grad = gradient
+        self._update_weights()
+
+    def _update_weights(self) -> None:
         self.optimizer.update_weights()
         if self._has_constraints:
             self.model.apply_constraints()
-        return loss.detach(), predictions, list(self.objectives.last_output_losses)
 
     def _recorded_test(self, batch: tuple) -> tuple:
         x, y, sample_weight = batch
@@ -228,7 +244,7 @@ class StepRunner:
     def _update_objectives(self, batch: tuple, outputs: tuple) -> None:
         """The metric bookkeeping after a replay, from the graph's loss, predictions and output losses."""
         x, y, sample_weight = batch
-        loss, predictions, output_losses = outputs
+        loss, predictions, output_losses = outputs[:3]
         with torch.no_grad():
             self.objectives.update(loss, batch_size_of(x), y, predictions, sample_weight, output_losses)
 
