@@ -281,3 +281,12 @@ def test_a_graphed_model_saves_and_reloads_its_optimizer_state(makers, tmp_path)
     assert all(group["lr"] is model.optimizer._rate_tensor for group in model.optimizer.torch_optimizer.param_groups)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
     _assert_same_training(loaded, model, _fit(loaded, x, y, epochs=1), _fit(model, x, y, epochs=1))
+
+
+def test_float16_loss_scaling_records_the_scaled_backward_and_updates_after_the_replay(makers):
+    x, y = _data()
+    eager, graphed = _classifier(False, precision="mixed_float16"), _classifier("auto", precision="mixed_float16")
+    eager_history, graphed_history = _fit(eager, x, y), _fit(graphed, x, y)
+    _assert_same_training(eager, graphed, eager_history, graphed_history)
+    runner = graphed._step_runner(graphed._objectives)
+    assert _replays(makers) > 0 and runner._scaler is not None and not runner._update_in_graph

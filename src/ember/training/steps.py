@@ -120,7 +120,7 @@ class StepRunner:
             return None
 
     def train(self, batch: tuple) -> None:
-        if self._graphs is not None and self.precision.name != "mixed_float16":
+        if self._graphs is not None:
             self.optimizer.begin_step()
             replayed, outputs = self._graphs.run("train", batch, self._recorded_train, self._train_eagerly,
                                                  self._prepare_train_recording)
@@ -202,18 +202,20 @@ class StepRunner:
     def _prepare_train_recording(self) -> None:
         """Before the train step is recorded: the update goes in the graph where the optimizer has a
         fused kernel (its learning rate then in a tensor), else it runs after each replay."""
-        self._update_in_graph = self.optimizer.supports_graphs()
+        self._update_in_graph = self.optimizer.supports_graphs() and self._scaler is None
         if self._update_in_graph:
             self.optimizer.use_tensor_learning_rate()
         self.optimizer.zero_grad()  # the recorded backward pass then makes the gradients in the graph's memory
 
     def _recorded_train(self, batch: tuple) -> tuple:
         """The train step a graph records: forward, loss, backward (update and constraints too where
-        they can be recorded); the gradients come out for an update after the replay."""
+        they can be recorded); the gradients come out for an update after the replay. With float16
+        the loss is scaled by the scaler's device-side factor, and the update (which unscales, and
+        skips a step whose gradients overflowed) runs after the replay."""
         x, y, sample_weight = batch
         with self.precision.autocast(_device_of(x), cache_enabled=False):
             loss, predictions = self._forward_and_loss(x, y, sample_weight)
-        loss.backward()
+        (loss if self._scaler is None else self._scaler.scale(loss)).backward()
         if self._update_in_graph:
             self._update_weights()
         gradients = [parameter.grad for parameter in self.optimizer._parameters]
@@ -227,7 +229,7 @@ class StepRunner:
         self._update_weights()
 
     def _update_weights(self) -> None:
-        self.optimizer.update_weights()
+        self.optimizer.update_weights(self._scaler)
         if self._has_constraints:
             self.model.apply_constraints()
 
