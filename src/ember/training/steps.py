@@ -57,8 +57,10 @@ def step_kind(jit_compile: Any, device: torch.device) -> str:
 
 
 class StepRunner:
-    """Eager train, test and predict steps for one model, its objectives, its optimizer and its
-    precision policy (the forward pass and the loss run under the policy's autocast)."""
+    """The train, test and predict steps for one model, its objectives, its optimizer and its
+    precision policy (the forward pass and the loss run under the policy's autocast): eager,
+    compiled, hand-derived (`DenseStackStep`) or recorded in CUDA graphs (`graphs.StepGraphs`),
+    as `kind` (from `step_kind`) says."""
 
     def __init__(self, model: nn.Module, objectives: Objectives | None, optimizer: Optimizer | None,
                  precision: mixed_precision.DTypePolicy | None = None, kind: str = "eager") -> None:
