@@ -34,6 +34,10 @@ def _returns(function: Any, result: Any) -> list:
     return list(result) if len(function._schema.returns) > 1 else [result]
 
 
+def _storage(tensor: torch.Tensor) -> int:
+    return tensor.untyped_storage().data_ptr()
+
+
 def _tensors(value: Any) -> list[torch.Tensor]:
     return [leaf for leaf in flatten(value) if isinstance(leaf, torch.Tensor)]
 
@@ -60,9 +64,12 @@ class _Recorder(TorchDispatchMode):
             if id(tensor) not in self.created and id(tensor) not in self.saved:
                 self.saved[id(tensor)] = (tensor, tensor.detach().clone())
         result = function(*args, **kwargs)
-        fresh = []
+        fresh, inputs = [], None
         for returned, value in zip(function._schema.returns, _returns(function, result)):
-            new = _tensors(value) if returned.alias_info is None else []
+            new = _tensors(value)
+            if returned.alias_info is not None:  # "may alias": `to` returns its input or a new tensor
+                inputs = inputs if inputs is not None else {_storage(t) for t in _tensors((args, kwargs))}
+                new = [tensor for tensor in new if _storage(tensor) not in inputs]
             fresh.append(new)
             self.created.update((id(tensor), tensor) for tensor in new)
         self.operations.append((function, args, kwargs, fresh))
