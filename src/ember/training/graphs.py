@@ -46,9 +46,11 @@ class CudaGraphMaker:
         self._stream = self._stream or torch.cuda.Stream()
         current = torch.cuda.current_stream()
         self._stream.wait_stream(current)
-        with torch.cuda.stream(self._stream):
-            yield
-        current.wait_stream(self._stream)
+        try:
+            with torch.cuda.stream(self._stream):
+                yield
+        finally:
+            current.wait_stream(self._stream)
 
 
 class CudaGraph:
