@@ -292,3 +292,59 @@ def test_float16_loss_scaling_records_the_scaled_backward_and_updates_after_the_
     _assert_same_training(eager, graphed, eager_history, graphed_history)
     runner = graphed._step_runner(graphed._objectives)
     assert _replays(makers) > 0 and runner._scaler is not None and not runner._update_in_graph
+
+
+def test_the_cuda_graph_maker_warms_up_on_a_side_stream_and_records_with_torch_cuda_graph(monkeypatch):
+    """The CUDA-only wrappers, against stand-ins for torch.cuda (CI has no GPU)."""
+    events = []
+
+    class Stream:
+        def __init__(self, name="side"):
+            self.name = name
+
+        def wait_stream(self, other):
+            events.append(f"{self.name} waits for {other.name}")
+
+    class StreamContext:
+        def __init__(self, stream):
+            self.stream = stream
+
+        def __enter__(self):
+            events.append(f"on {self.stream.name}")
+
+        def __exit__(self, *exc):
+            events.append(f"off {self.stream.name}")
+
+    class Graph:
+        def replay(self):
+            events.append("replay")
+
+    class GraphContext:
+        def __init__(self, graph):
+            self.graph = graph
+
+        def __enter__(self):
+            events.append("capture begins")
+
+        def __exit__(self, *exc):
+            events.append("capture ends")
+
+    main = Stream("main")
+    monkeypatch.setattr(torch.cuda, "Stream", Stream)
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda: main)
+    monkeypatch.setattr(torch.cuda, "stream", StreamContext)
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", Graph)
+    monkeypatch.setattr(torch.cuda, "graph", GraphContext)
+    maker = graphs.CudaGraphMaker()
+    with maker.warmup():
+        events.append("eager step")
+    with pytest.raises(ValueError), maker.warmup():
+        raise ValueError("a failing warm-up step")
+    assert events == ["side waits for main", "on side", "eager step", "off side", "main waits for side"] + \
+        ["side waits for main", "on side", "off side", "main waits for side"]
+    events.clear()
+    graph = maker.new()
+    assert graph.capture(lambda: events.append("step") or "outputs") == "outputs"
+    graph.replay()
+    assert events == ["capture begins", "step", "capture ends", "replay"]
+    assert graphs.maker_for(torch.device("cpu")) is None
