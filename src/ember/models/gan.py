@@ -77,6 +77,8 @@ class GAN(Model):
             gradient_penalty_weight: lambda of the Wasserstein gradient penalty.
             ema_decay: keep an exponential moving average of the generator's weights with this decay
                 (e.g. 0.999); `generate` then samples from the average.
+            jit_compile: accepted for Keras compatibility (and saved with the model); a GAN's step
+                always runs eagerly: neither `torch.compile` nor CUDA graphs are applied to it yet.
         """
         loss = _loss_name(loss_fn if loss_fn is not None else loss)
         if not 0.0 <= label_smoothing < 1.0:
