@@ -197,15 +197,13 @@ class Optimizer:
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
         value = float(value)
-        if self._rate_tensor is not None:
+        if self._rate_tensor is not None:  # the groups hold the tensor: fill it (a kernel only on a change)
             if value != self._learning_rate:
                 self._rate_tensor.fill_(value)
-            self._learning_rate = value
-            return
-        self._learning_rate = value
-        if self.torch_optimizer is not None:
+        elif self.torch_optimizer is not None:
             for group in self.torch_optimizer.param_groups:
-                group["lr"] = self._learning_rate
+                group["lr"] = value
+        self._learning_rate = value
 
     lr = learning_rate  # Keras 2 alias
 

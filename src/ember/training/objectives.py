@@ -162,10 +162,11 @@ class Objectives:
         total, self.last_output_losses = None, []
         for loss, weight, target, output, sample_weight_i in zip(self.losses, self.loss_weights,
                                                                  self.split_targets(targets), outputs, weights):
-            value = None if target is None else loss(target, output, with_mask(sample_weight_i, output))
-            self.last_output_losses.append(value if value is None else value.detach())
-            if value is None:
+            if target is None:
+                self.last_output_losses.append(None)
                 continue
+            value = loss(target, output, with_mask(sample_weight_i, output))
+            self.last_output_losses.append(value.detach())
             total = value * weight if total is None else total + value * weight
         for term in extra:
             total = term if total is None else total + term

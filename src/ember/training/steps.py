@@ -185,13 +185,19 @@ class StepRunner:
         if self._graphs is None:
             return self._predict_eagerly(batch)
         replayed, outputs = self._graphs.run("predict", batch, self._recorded_predict, self._predict_eagerly)
-        if not replayed:
-            return outputs
-        return map_structure(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, self._as_float(outputs))
+        return map_structure(self._own_copy, outputs) if replayed else outputs
 
     def _predict_eagerly(self, batch: tuple) -> Any:
         with torch.inference_mode(), self.precision.autocast(_device_of(batch[0])):
             return self._as_float(self._predictions(batch[0]))
+
+    def _own_copy(self, output: Any) -> Any:
+        """A replayed graph's output copied out of its static memory (as float32 under mixed precision)."""
+        if not isinstance(output, torch.Tensor):
+            return output
+        if self.precision.is_mixed and output.is_floating_point():
+            return output.to(torch.float32, copy=True)
+        return output.clone()
 
     def _as_float(self, outputs: Any) -> Any:
         """Mixed-precision outputs as float32 (what the user's arrays hold)."""
