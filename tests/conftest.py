@@ -43,7 +43,7 @@ def blobs():
 def check_layer(layer: torch.nn.Module, input_shape: tuple, expected_output_shape: tuple, dtype=torch.float32,
                 tmp_path: Path | None = None) -> torch.Tensor:
     """The shared check every layer gets: build, output shape, backward, config round trip, save/load."""
-    from ember.saving import deserialize_layer, serialize_layer
+    from ember.layers.serialization import deserialize_layer, serialize_layer
 
     x = torch.randn(input_shape) if dtype.is_floating_point else torch.randint(0, 5, input_shape)
     output = layer(x)

@@ -21,36 +21,22 @@ import torch
 from torch import nn
 
 from ember.layers import kv_cache
+from ember.layers.position import PositionEmbedding
 
-_STEPWISE: tuple[type, ...] | None = None  # layer types that are per-step or cache-aware; filled on first use
-
-
-def _stepwise_types() -> tuple[type, ...]:
-    global _STEPWISE
-    if _STEPWISE is None:
-        from ember import layers, models
-
-        _STEPWISE = (layers.Dense, layers.Dropout, layers.LayerNormalization, layers.BatchNormalization,
-                     layers.Activation, layers.LeakyReLU, layers.ReLU, layers.ELU, layers.Softmax, layers.Embedding,
-                     layers.TokenAndPositionEmbedding, layers.PositionEmbedding, layers.SinePositionEncoding,
-                     layers.RotaryEmbedding, layers.MultiHeadAttention, layers.TransformerDecoder,
-                     layers.TransformerEncoder, layers.InputLayer, layers.Add, layers.Identity, layers.GaussianNoise,
-                     models.Sequential, models.Functional, nn.ModuleList, nn.Identity)
-    return _STEPWISE
+_STEPWISE_MODULES = (nn.ModuleList, nn.Identity)  # plain torch containers that mix no steps
 
 
 def cache_obstacle(model: nn.Module) -> str | None:
     """Why `model` cannot decode with the key/value cache (a layer that mixes steps), or None."""
     for module in model.modules():
-        if module is not model and not isinstance(module, _stepwise_types()):
+        stepwise = getattr(module, "stepwise_decoding", False) or isinstance(module, _STEPWISE_MODULES)
+        if module is not model and not stepwise:
             return f"layer '{getattr(module, 'name', type(module).__name__)}' ({type(module).__name__}) mixes steps"
     return None
 
 
 def context_limit(model: nn.Module) -> int | None:
     """The most tokens the model can see at once: its smallest learned position table, if any."""
-    from ember.layers import PositionEmbedding
-
     limits = [m.sequence_length for m in model.modules() if isinstance(m, PositionEmbedding)]
     return min(limits) if limits else None
 

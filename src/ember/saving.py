@@ -1,5 +1,6 @@
-"""Saving and loading models: a zip file of JSON (architecture, compile settings) and safetensors
-(weights, optimizer state). Loading reads data only: no pickle, no code from the file.
+"""The model file: a zip of JSON (architecture, compile settings) and safetensors (weights,
+optimizer state). Loading reads data only: no pickle, no code from the file. What goes into the
+JSON comes from the layers (`ember.layers.serialization`) and the model's compile config.
 
 Layout of a saved model:
     config.json              {"format": "ember.model", "version": 1, "model": {...}, "compile": {...}}
@@ -19,154 +20,14 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-import ember.layers as layers_module
-from ember import losses, optimizers
-from ember.layers.base import Layer
-from ember.layers.symbolic import InputLayer, SymbolicTensor
+from ember import optimizers
+from ember.layers.serialization import UnknownClassError, deserialize_layer, serialize_layer
 
 FORMAT, VERSION = "ember.model", 1
 
 
 class ModelFileError(ValueError):
     """A file is not a readable ember model (damaged, foreign, or from an incompatible version)."""
-
-
-# ----------------------------------------------------------------------------- serialize
-def serialize_layer(layer: torch.nn.Module) -> dict[str, Any]:
-    """`{"class_name", "config", "build_shapes"}` for a layer, nested models included."""
-    from ember.models import Functional, Sequential
-
-    if isinstance(layer, Sequential):
-        config = {"name": layer.name, "trainable": layer.trainable,
-                  "layers": [serialize_layer(child) for child in layer.sequence],
-                  "input": serialize_layer(layer.input_layer) if layer.input_layer is not None else None,
-                  "input_shape": list(layer.input_spec_shape) if layer.input_spec_shape is not None else None}
-        return {"class_name": "Sequential", "config": config}
-    if isinstance(layer, Functional):
-        return {"class_name": "Functional", "config": _functional_config(layer)}
-    if not isinstance(layer, Layer):
-        raise TypeError(f"Layer {type(layer).__name__} is a plain torch.nn.Module, which has no config to save. "
-                        "Use model.save_weights(), or wrap it in an ember Layer with get_config().")
-    shapes = list(layer.build_arguments) if layer.built else None
-    return {"class_name": type(layer).__name__, "config": layer.get_config(), "build_shapes": _jsonable(shapes)}
-
-
-def _functional_config(model: Any) -> dict[str, Any]:
-    layer_ids = {id(layer): index for index, layer in enumerate(model.graph_layers)}
-    node_ids = {id(node): index for index, node in enumerate(model._nodes)}
-
-    def encode(value: Any) -> Any:
-        if isinstance(value, SymbolicTensor):
-            return {"__tensor__": [node_ids[id(value.node)], value.index]}
-        if isinstance(value, (list, tuple)):
-            return [encode(v) for v in value]
-        if isinstance(value, dict):
-            return {k: encode(v) for k, v in value.items()}
-        return value
-
-    return {"name": model.name, "trainable": model.trainable,
-            "layers": [serialize_layer(layer) for layer in model.graph_layers],
-            "nodes": [{"layer": layer_ids[id(node.layer)], "args": encode(list(node.args)),
-                       "kwargs": encode(node.kwargs)} for node in model._nodes],
-            "inputs": encode(model._inputs), "outputs": encode(model._outputs)}
-
-
-def _jsonable(shape: Any) -> Any:
-    if isinstance(shape, tuple):
-        return list(shape)
-    if isinstance(shape, list):
-        return [_jsonable(s) for s in shape]
-    return shape
-
-
-def _shape(value: Any) -> Any:
-    if isinstance(value, list) and all(isinstance(d, (int, type(None))) for d in value):
-        return tuple(value)
-    if isinstance(value, list):
-        return [_shape(v) for v in value]
-    return value
-
-
-# --------------------------------------------------------------------------- deserialize
-def _layer_classes(custom_objects: dict[str, Any] | None) -> dict[str, type]:
-    from ember.models import GAN, ConditionalGAN, Functional, Sequential, TestTimeAugmentation
-
-    classes = {name: getattr(layers_module, name) for name in layers_module.__all__
-               if isinstance(getattr(layers_module, name), type)}
-    classes.update({"Sequential": Sequential, "Functional": Functional, "GAN": GAN, "ConditionalGAN": ConditionalGAN,
-                    "TestTimeAugmentation": TestTimeAugmentation})
-    classes.update({name: obj for name, obj in (custom_objects or {}).items() if isinstance(obj, type)})
-    return classes
-
-
-def deserialize_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> torch.nn.Module:
-    """Rebuilds a layer (or a nested model) from `serialize_layer`'s output."""
-    from ember.models import Sequential
-
-    class_name, config = spec.get("class_name"), dict(spec.get("config", {}))
-    classes = _layer_classes(custom_objects)
-    if class_name not in classes:
-        raise ModelFileError(f"The file names layer class {class_name!r}, which ember does not know. If it is your "
-                             f"own class, pass it: load_model(path, custom_objects={{{class_name!r}: {class_name}}}).")
-    if class_name == "Sequential":
-        model = Sequential(name=config["name"], trainable=config.get("trainable", True))
-        if config.get("input"):
-            model.add(deserialize_layer(config["input"], custom_objects))
-        for child in config["layers"]:
-            model.add(deserialize_layer(child, custom_objects))
-        if config.get("input_shape") and not model.built:
-            model.build(tuple(config["input_shape"]))
-        return model
-    if class_name == "Functional":
-        return _functional_from_config(config, custom_objects)
-    if class_name == "Lambda":
-        function_name = config.get("function")
-        function = (custom_objects or {}).get(function_name)
-        if not callable(function):
-            raise ModelFileError(f"The Lambda layer '{config.get('name')}' wraps the function {function_name!r}; "
-                                 "ember never stores code in files. Pass it: load_model(path, custom_objects="
-                                 f"{{{function_name!r}: {function_name}}}).")
-        config["function"] = function
-    if class_name == "InputLayer":
-        return InputLayer(**config)
-    layer = classes[class_name].from_config(config) if hasattr(classes[class_name], "from_config") \
-        else classes[class_name](**config)
-    build_shapes = spec.get("build_shapes")
-    if build_shapes and isinstance(layer, Layer):
-        layer.build_from_shapes(*[_shape(argument) for argument in build_shapes])
-    return layer
-
-
-def _functional_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None) -> Any:
-    from ember.models import Model
-
-    graph_layers = [deserialize_layer(spec, custom_objects) for spec in config["layers"]]
-    produced: list[Any] = []
-
-    def decode(value: Any) -> Any:
-        if isinstance(value, dict) and "__tensor__" in value:
-            node_index, tensor_index = value["__tensor__"]
-            return _flat(produced[node_index])[tensor_index]
-        if isinstance(value, list):
-            return [decode(v) for v in value]
-        if isinstance(value, dict):
-            return {k: decode(v) for k, v in value.items()}
-        return value
-
-    for node in config["nodes"]:
-        layer = graph_layers[node["layer"]]
-        if isinstance(layer, InputLayer):
-            produced.append(layer.output)
-        else:
-            produced.append(layer(*decode(node["args"]), **decode(node["kwargs"])))
-    return Model(decode(config["inputs"]), decode(config["outputs"]), name=config["name"],
-                 trainable=config.get("trainable", True))
-
-
-def _flat(value: Any) -> list:
-    from ember._tree import flatten
-
-    return flatten(value)
 
 
 # ------------------------------------------------------------------------------ files
@@ -209,7 +70,10 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     if document.get("version", 0) > VERSION:
         raise ModelFileError(f"{filepath} was written by a newer ember (file version {document['version']}); "
                              "upgrade ember to read it.")
-    model = deserialize_layer(document["model"], custom_objects)
+    try:
+        model = deserialize_layer(document["model"], custom_objects)
+    except UnknownClassError as error:
+        raise ModelFileError(f"{filepath}: {error}") from None
     _load_state(model, _read_tensors(members, "model.safetensors", filepath), filepath)
     compile_config = document.get("compile")
     if compile and compile_config:
@@ -284,53 +148,6 @@ def _load_state(model: Any, tensors: dict[str, torch.Tensor], filepath: str) -> 
 
 def _contiguous(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
-
-
-def compile_config(model: Any) -> dict[str, Any] | None:
-    """A compiled model's optimizer, loss, metrics and loss weights as JSON values (None if not compiled)."""
-    if not model.compiled:
-        return None
-    arguments = model._compile_arguments
-    try:
-        loss = _serialize_loss(arguments["loss"])
-    except TypeError:
-        return None
-    metric_names = arguments["metrics"]
-    if any(not isinstance(m, str) for m in _flatten_specs(metric_names)):
-        metric_names = [m if isinstance(m, str) else type(m).__name__ for m in _flatten_specs(metric_names)]
-    return {"optimizer": optimizers.serialize(model.optimizer), "loss": loss, "metrics": metric_names,
-            "loss_weights": arguments["loss_weights"], "precision": arguments.get("precision", "float32")}
-
-
-def _flatten_specs(specs: Any) -> list:
-    if specs is None:
-        return []
-    if isinstance(specs, dict):
-        return [s for v in specs.values() for s in _flatten_specs(v)]
-    if isinstance(specs, (list, tuple)):
-        return [s for v in specs for s in _flatten_specs(v)]
-    return [specs]
-
-
-def _serialize_loss(loss: Any) -> Any:
-    if isinstance(loss, str):
-        return loss
-    if isinstance(loss, dict):
-        return {k: _serialize_loss(v) for k, v in loss.items()}
-    if isinstance(loss, (list, tuple)):
-        return [_serialize_loss(v) for v in loss]
-    return losses.serialize(losses.get(loss))
-
-
-def loss_from_config(config: Any) -> Any:
-    """A loss specification back from its saved JSON form."""
-    if isinstance(config, dict) and "class_name" in config:
-        return losses.get(config)
-    if isinstance(config, dict):
-        return {k: loss_from_config(v) for k, v in config.items()}
-    if isinstance(config, list):
-        return [loss_from_config(v) for v in config]
-    return config
 
 
 def _split_optimizer_state(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

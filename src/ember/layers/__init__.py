@@ -18,7 +18,7 @@ from ember.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePoo
 from ember.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from ember.layers.recurrent import GRU, LSTM, SimpleRNN
 from ember.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
-from ember.layers.symbolic import Input, InputLayer
+from ember.layers.input_layer import Input, InputLayer
 from ember.layers.text_vectorization import TextVectorization
 from ember.layers.position import (PositionEmbedding, RotaryEmbedding, SinePositionEncoding,
                                   TokenAndPositionEmbedding)

@@ -17,6 +17,7 @@ from ember.layers.base import Layer, Shape
 class LeakyReLU(Layer):
     """`x` where positive, `negative_slope * x` elsewhere (Keras 3 default 0.3; `alpha` is Keras 2's name)."""
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
@@ -37,6 +38,7 @@ class ReLU(Layer):
     """`max(x, 0)` with Keras's options: capped at `max_value`, `negative_slope * (x - threshold)` below
     `threshold`."""
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0,
@@ -62,6 +64,7 @@ class ReLU(Layer):
 class ELU(Layer):
     """`x` where positive, `alpha * (exp(x) - 1)` elsewhere."""
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, alpha: float = 1.0, **kwargs: Any) -> None:
@@ -104,6 +107,7 @@ class PReLU(Layer):
 class Softmax(Layer):
     """Softmax over `axis`; an optional boolean `mask` (True = keep) sends masked entries to zero."""
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, axis: int = -1, **kwargs: Any) -> None:

@@ -33,6 +33,7 @@ class MultiHeadAttention(Layer):
     output kernel `(heads, value_dim, output)`.
     """
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, dropout: float = 0.0,

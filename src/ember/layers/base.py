@@ -19,7 +19,8 @@ from torch import nn
 from ember import config, constraints, initializers, regularizers
 from ember._naming import to_snake_case, unique_name
 from ember._tree import first_leaf, flatten, map_structure
-from ember.layers import shapes
+from ember.layers import registry, shapes
+from ember.layers.symbolic import is_symbolic, symbolic_call
 
 Shape = tuple[int | None, ...]
 
@@ -60,10 +61,17 @@ class Layer(nn.Module):
         self.build_arguments: tuple = ()
         self.output_spec_shape: Shape | list | None = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        registry.register(cls)  # so that a saved config can name it (see ember.layers.registry)
+
     # A layer that keeps the time axis passes a padding mask on (Keras's supports_masking);
     # Embedding(mask_zero=True) and Masking create one.
     supports_masking = False
     creates_mask = False
+    # Whether the layer treats each time step on its own, or keeps a key/value cache for the steps
+    # before, so that `model.generate` can feed it one new token at a time (`ember.generation`).
+    stepwise_decoding = False
 
     # ----------------------------------------------------------------- lifecycle
     def build(self, input_shape: Any) -> None:
@@ -87,8 +95,6 @@ class Layer(nn.Module):
         return self._call_first_time_or_symbolically(args, kwargs, training)
 
     def _call_first_time_or_symbolically(self, args: tuple, kwargs: dict, training: bool | None) -> Any:
-        from ember.layers.symbolic import is_symbolic, symbolic_call
-
         if first_leaf((args, kwargs), is_symbolic) is not None:
             return symbolic_call(self, args, dict(kwargs, **({} if training is None else {"training": training})))
         if not self.built:

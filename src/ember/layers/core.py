@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from ember import activations, regularizers
 from ember._validation import require_positive_int, require_rate
+from ember.layers import serialization
 from ember.layers.base import Layer, Shape
 from ember.layers.weight_arguments import kernel_bias_config, set_kernel_bias_arguments
 
@@ -32,6 +33,7 @@ class Dense(Layer):
     torch.Size([2, 3])
     """
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, units: int, activation: str | Callable | None = None, use_bias: bool = True,
@@ -70,6 +72,7 @@ class Dense(Layer):
 class Activation(Layer):
     """Applies an activation function: `Activation("relu")`. Output shape = input shape."""
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, activation: str | Callable, **kwargs: Any) -> None:
@@ -93,6 +96,7 @@ class Dropout(Layer):
     Inert in inference. Output shape = input shape.
     """
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, rate: float, noise_shape: tuple | None = None, seed: int | None = None,
@@ -140,6 +144,7 @@ class SpatialDropout2D(Dropout):
 class GaussianNoise(Layer):
     """Adds zero-mean Gaussian noise with `stddev` while training; inert in inference."""
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, stddev: float, seed: int | None = None, **kwargs: Any) -> None:
@@ -255,6 +260,13 @@ class Lambda(Layer):
         name = getattr(self.function, "__name__", "<lambda>")
         return {**super().get_config(), "function": name, "arguments": self.arguments}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Lambda":
+        """The function comes from the user's `custom_objects` (a file never holds code)."""
+        config = dict(config)
+        config["function"] = serialization.lookup_function(config.get("function"), config.get("name"))
+        return cls(**config)
+
 
 class ActivityRegularization(Layer):
     """Passes its input through and adds `l1 * sum|x| + l2 * sum x²` to the training loss."""
@@ -275,6 +287,7 @@ class ActivityRegularization(Layer):
 class Identity(Layer):
     """Returns its input unchanged."""
 
+    stepwise_decoding = True
     supports_masking = True
 
     def forward(self, inputs: Any) -> Any:

@@ -24,6 +24,7 @@ class Embedding(Layer):
     Ids are checked against `input_dim` when data enters a model, so a bad id gets a clear error.
     """
 
+    stepwise_decoding = True
     integer_inputs = True
 
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",

@@ -45,6 +45,8 @@ class _Merge(Layer):
 class Add(_Merge):
     """Sum of the inputs."""
 
+    stepwise_decoding = True
+
     def merge(self, inputs):
         return functools.reduce(torch.add, inputs)
 

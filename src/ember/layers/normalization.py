@@ -23,6 +23,7 @@ class BatchNormalization(Layer):
     Weights in Keras's order: gamma, beta, moving_mean, moving_variance.
     """
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
@@ -90,6 +91,7 @@ class LayerNormalization(Layer):
     Output shape = input shape.
     """
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, axis: int | list[int] = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,

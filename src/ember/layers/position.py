@@ -27,6 +27,7 @@ def _check_length(layer: Layer, steps: int, limit: int) -> None:
 class PositionEmbedding(Layer):
     """A learned vector per position: `(batch, steps, features)` -> the same shape (add it to the input)."""
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, sequence_length: int, initializer: Any = "glorot_uniform", **kwargs: Any) -> None:
@@ -55,6 +56,7 @@ class PositionEmbedding(Layer):
 class SinePositionEncoding(Layer):
     """The fixed sinusoidal position encoding of "Attention is all you need" (nothing to learn)."""
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, max_wavelength: float = 10000.0, **kwargs: Any) -> None:
@@ -85,6 +87,7 @@ class RotaryEmbedding(Layer):
     convention. Apply it to queries and keys: `MultiHeadAttention(..., rotary_embedding=True)` does.
     """
 
+    stepwise_decoding = True
     supports_masking = True
 
     def __init__(self, max_wavelength: float = 10000.0, scaling_factor: float = 1.0, sequence_axis: int = 1,
@@ -118,6 +121,7 @@ class RotaryEmbedding(Layer):
 class TokenAndPositionEmbedding(Layer):
     """Token embedding plus learned position embedding: ids `(batch, steps)` -> `(batch, steps, embedding_dim)`."""
 
+    stepwise_decoding = True
     integer_inputs = True
     creates_mask = True
 

@@ -45,6 +45,8 @@ class TransformerEncoder(_TransformerBlock):
     Input and output `(batch, steps, features)`; padding masks are respected and passed on.
     """
 
+    stepwise_decoding = True
+
     def build(self, input_shape: Shape) -> None:
         features = input_shape[-1]
         if features % self.num_heads:
@@ -81,6 +83,8 @@ class TransformerDecoder(_TransformerBlock):
 
     Call: `decoder(decoder_sequence, encoder_sequence=None)`; shapes `(batch, steps, features)`.
     """
+
+    stepwise_decoding = True
 
     def build(self, decoder_shape: Shape, encoder_shape: Shape | None = None) -> None:
         features = decoder_shape[-1]

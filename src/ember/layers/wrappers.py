@@ -9,6 +9,7 @@ import torch
 
 from ember._validation import require_choice
 from ember.layers.base import Layer, Shape
+from ember.layers.serialization import deserialize_layer, serialize_layer
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -81,15 +82,11 @@ class Bidirectional(Layer):
         return mask if self.return_sequences else None
 
     def get_config(self) -> dict[str, Any]:
-        from ember.saving import serialize_layer
-
         config = super().get_config()
         return {**config, "layer": serialize_layer(self.forward_layer), "merge_mode": self.merge_mode}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Bidirectional":
-        from ember.saving import deserialize_layer
-
         config = dict(config)
         return cls(deserialize_layer(config.pop("layer")), **config)
 
@@ -117,14 +114,10 @@ class TimeDistributed(Layer):
         return outputs.reshape(batch, steps, *outputs.shape[1:])
 
     def get_config(self) -> dict[str, Any]:
-        from ember.saving import serialize_layer
-
         return {**super().get_config(), "layer": serialize_layer(self.layer)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "TimeDistributed":
-        from ember.saving import deserialize_layer
-
         config = dict(config)
         return cls(deserialize_layer(config.pop("layer")), **config)
 
@@ -177,14 +170,10 @@ class SpectralNormalization(Layer):
         return torch.func.functional_call(self.layer, {"kernel": normalized}, (inputs,), kwargs, strict=False)
 
     def get_config(self) -> dict[str, Any]:
-        from ember.saving import serialize_layer
-
         return {**super().get_config(), "layer": serialize_layer(self.layer),
                 "power_iterations": self.power_iterations}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "SpectralNormalization":
-        from ember.saving import deserialize_layer
-
         config = dict(config)
         return cls(deserialize_layer(config.pop("layer")), **config)

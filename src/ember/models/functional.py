@@ -13,12 +13,17 @@ from torch import nn
 
 from ember._tree import flatten, map_structure
 from ember.layers import shapes
-from ember.layers.symbolic import InputLayer, Node, SymbolicTensor
+from ember.layers import registry
+from ember.layers.input_layer import InputLayer
+from ember.layers.serialization import deserialize_layer, serialize_layer
+from ember.layers.symbolic import Node, SymbolicTensor
 from ember.models.model import Model
 
 
 class Functional(Model):
     """A model defined by its inputs and outputs (symbolic tensors made by calling layers)."""
+
+    stepwise_decoding = True
 
     def __init__(self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True,
                  **kwargs: Any) -> None:
@@ -77,6 +82,66 @@ class Functional(Model):
         return [(node.layer, positions[id(node.args[0])]) for node in self._nodes
                 if node.args and isinstance(node.args[0], SymbolicTensor) and id(node.args[0]) in positions
                 and not isinstance(node.layer, InputLayer) and hasattr(node.layer, "check_input_values")]
+
+    def layer_chain(self) -> tuple[list[nn.Module], tuple] | None:
+        """The layers in order when the graph is one chain of single-input calls from one Input to
+        one output (each layer called once); None otherwise."""
+        if type(self).forward is not Functional.forward or len(self.inputs) != 1 or len(self.outputs) != 1 \
+                or not isinstance(self._outputs, SymbolicTensor):
+            return None
+        nodes = self._nodes
+        if not isinstance(nodes[0].layer, InputLayer) or len({id(node.layer) for node in nodes}) != len(nodes):
+            return None
+        for previous, node in zip(nodes, nodes[1:]):
+            if node.kwargs or len(node.args) != 1 or node.args[0] is not previous.outputs[0] or len(node.outputs) != 1:
+                return None
+        return [node.layer for node in nodes[1:]], tuple(self.inputs[0].shape)
+
+    def get_config(self) -> dict[str, Any]:
+        """The layers' serialized forms and the graph's calls, tensors named by (node, output index)."""
+        layer_ids = {id(layer): index for index, layer in enumerate(self.graph_layers)}
+        node_ids = {id(node): index for index, node in enumerate(self._nodes)}
+
+        def encode(value: Any) -> Any:
+            if isinstance(value, SymbolicTensor):
+                return {"__tensor__": [node_ids[id(value.node)], value.index]}
+            if isinstance(value, (list, tuple)):
+                return [encode(v) for v in value]
+            if isinstance(value, dict):
+                return {k: encode(v) for k, v in value.items()}
+            return value
+
+        return {"name": self.name, "trainable": self.trainable,
+                "layers": [serialize_layer(layer) for layer in self.graph_layers],
+                "nodes": [{"layer": layer_ids[id(node.layer)], "args": encode(list(node.args)),
+                           "kwargs": encode(node.kwargs)} for node in self._nodes],
+                "inputs": encode(self._inputs), "outputs": encode(self._outputs)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> "Functional":
+        """Rebuilds the graph: each saved call replayed on the symbolic tensors made so far."""
+        with registry.custom_object_scope(custom_objects):
+            graph_layers = [deserialize_layer(spec) for spec in config["layers"]]
+        produced: list[Any] = []
+
+        def decode(value: Any) -> Any:
+            if isinstance(value, dict) and "__tensor__" in value:
+                node_index, tensor_index = value["__tensor__"]
+                return flatten(produced[node_index])[tensor_index]
+            if isinstance(value, list):
+                return [decode(v) for v in value]
+            if isinstance(value, dict):
+                return {k: decode(v) for k, v in value.items()}
+            return value
+
+        for node in config["nodes"]:
+            layer = graph_layers[node["layer"]]
+            if isinstance(layer, InputLayer):
+                produced.append(layer.output)
+            else:
+                produced.append(layer(*decode(node["args"]), **decode(node["kwargs"])))
+        return cls(decode(config["inputs"]), decode(config["outputs"]), name=config["name"],
+                   trainable=config.get("trainable", True))
 
     def forward(self, inputs: Any) -> Any:
         values: dict[int, torch.Tensor] = {}

@@ -24,6 +24,7 @@ from ember import config, optimizers
 from ember import losses as losses_module
 from ember.data import arrays, streaming
 from ember.layers import shapes
+from ember.layers.serialization import deserialize_layer, serialize_layer
 from ember.models.model import Model
 from ember.training import adversarial
 from ember.training.engine import Engine
@@ -239,16 +240,12 @@ class GAN(Model):
 
     # -------------------------------------------------------------------- saving
     def get_config(self) -> dict[str, Any]:
-        from ember.saving import serialize_layer
-
         return {"name": self.name, "latent_dim": self.latent_dim, "generator": serialize_layer(self.generator),
                 "discriminator": serialize_layer(self.discriminator),
                 "generator_average": self.generator_ema is not None}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "GAN":
-        from ember.saving import deserialize_layer
-
         config = dict(config)
         generator = deserialize_layer(config.pop("generator"))
         return cls(generator, deserialize_layer(config.pop("discriminator")), **config)

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ember import config, losses, metrics as metrics_module, mixed_precision, optimizers
+from ember import config, losses, metrics as metrics_module, mixed_precision, optimizers, saving
 from ember._tree import first_leaf, flatten, map_structure
 from ember.data import arrays, streaming
 from ember.layers import shapes
@@ -22,7 +22,7 @@ from ember.layers.base import Layer
 from ember.training.callbacks import CallbackList, TerminateOnNaN
 from ember.training.engine import Engine
 from ember.training.history import History
-from ember.training.objectives import Objectives
+from ember.training.objectives import Objectives, compile_config, loss_from_config
 from ember.training.steps import StepRunner, step_kind
 from ember.training.progress import ProgbarLogger, format_logs
 
@@ -82,6 +82,12 @@ class Model(Layer):
         """(layer, input index) for the layers that read the model's inputs directly, so that they
         can check the data once on entry (token ids against the vocabulary, for instance)."""
         return []
+
+    def layer_chain(self) -> tuple[list[nn.Module], tuple] | None:
+        """(layers, batch-first input shape) when the model is a plain chain of layers, each feeding
+        the next (what the hand-derived dense step needs); None for anything else. Containers that
+        are chains override it."""
+        return None
 
     def build(self, input_shape: Any = None) -> None:
         """Builds the weights for a batch-first input shape, e.g. `model.build((None, 784))`."""
@@ -380,20 +386,14 @@ class Model(Layer):
     # -------------------------------------------------------------------- saving
     def save(self, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True) -> None:
         """Writes architecture (JSON), weights and optimizer state (safetensors) to one zip file."""
-        from ember import saving
-
         saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
         """Writes the weights alone to a safetensors file."""
-        from ember import saving
-
         saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: str | os.PathLike) -> None:
         """Loads weights written by `save_weights` (or from a full model file)."""
-        from ember import saving
-
         saving.load_weights(self, filepath)
 
     def get_config(self) -> dict[str, Any]:
@@ -401,16 +401,14 @@ class Model(Layer):
 
     def get_compile_config(self) -> dict[str, Any] | None:
         """The `compile` arguments as JSON values, for saving (None when not compiled)."""
-        from ember import saving
-
-        return saving.compile_config(self)
+        if not self.compiled:
+            return None
+        return compile_config(self._compile_arguments, self.optimizer)
 
     def compile_from_config(self, config: dict[str, Any], saved_optimizers: dict[str, Any]) -> None:
         """Compiles again from `get_compile_config()`'s output and the optimizers read from a file."""
-        from ember import saving
-
         self.compile(optimizer=saved_optimizers.get("optimizer", config["optimizer"]),
-                     loss=saving.loss_from_config(config["loss"]), metrics=config["metrics"],
+                     loss=loss_from_config(config["loss"]), metrics=config["metrics"],
                      loss_weights=config["loss_weights"], precision=config.get("precision"))
 
     def optimizers_to_save(self) -> dict[str, tuple[Any, Any]]:

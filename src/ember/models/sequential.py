@@ -9,7 +9,10 @@ from torch import nn
 
 from ember.layers import shapes
 from ember.layers.base import Layer
-from ember.layers.symbolic import InputLayer, SymbolicTensor
+from ember.layers import registry
+from ember.layers.input_layer import InputLayer
+from ember.layers.serialization import deserialize_layer, serialize_layer
+from ember.layers.symbolic import SymbolicTensor
 from ember.models.model import Model
 
 
@@ -21,6 +24,8 @@ class Sequential(Model):
 
     >>> model = Sequential([Input((784,)), Dense(128, activation="relu"), Dense(10, activation="softmax")])
     """
+
+    stepwise_decoding = True
 
     def __init__(self, layers: list | None = None, name: str | None = None, trainable: bool = True,
                  **kwargs: Any) -> None:
@@ -107,8 +112,29 @@ class Sequential(Model):
         first = self.sequence[0]
         return f" (first layer '{getattr(first, 'name', type(first).__name__)}', {type(first).__name__})"
 
+    def layer_chain(self) -> tuple[list[nn.Module], tuple] | None:
+        if type(self).forward is not Sequential.forward or not self.built:
+            return None
+        return list(self.sequence), tuple(self.input_spec_shape)
+
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "trainable": self.trainable}
+        """The layers' serialized forms, the Input (if any) and the input shape, as JSON values."""
+        return {"name": self.name, "trainable": self.trainable,
+                "layers": [serialize_layer(child) for child in self.sequence],
+                "input": serialize_layer(self.input_layer) if self.input_layer is not None else None,
+                "input_shape": list(self.input_spec_shape) if self.input_spec_shape is not None else None}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> "Sequential":
+        with registry.custom_object_scope(custom_objects):
+            model = cls(name=config["name"], trainable=config.get("trainable", True))
+            if config.get("input"):
+                model.add(deserialize_layer(config["input"]))
+            for child in config["layers"]:
+                model.add(deserialize_layer(child))
+        if config.get("input_shape") and not model.built:
+            model.build(tuple(config["input_shape"]))
+        return model
 
 
 def _run_layer(layer: nn.Module, spec: shapes.TensorSpec) -> shapes.TensorSpec:

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from ember.layers.serialization import deserialize_layer, serialize_layer
 from ember.models.model import Model
 
 _AXES = {"horizontal": 2, "vertical": 1}  # channels-last images (batch, height, width, channels)
@@ -44,13 +45,9 @@ class TestTimeAugmentation(Model):
         return [self.inner]
 
     def get_config(self) -> dict[str, Any]:
-        from ember.saving import serialize_layer
-
         return {"name": self.name, "model": serialize_layer(self.inner), "flips": self.flips}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "TestTimeAugmentation":
-        from ember.saving import deserialize_layer
-
         config = dict(config)
         return cls(deserialize_layer(config.pop("model")), **config)

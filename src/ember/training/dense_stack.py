@@ -295,26 +295,11 @@ def _supported_layer(layer: Any) -> bool:
 
 
 def _layer_chain(model: Any) -> tuple[list, tuple] | None:
-    """The layers of a `Sequential`, or of a functional model that is one chain of single-input
-    layer calls from one Input to one output, in order, with the input shape; None otherwise."""
-    from ember.layers.symbolic import InputLayer, SymbolicTensor
-    from ember.models.functional import Functional
-    from ember.models.sequential import Sequential
-
-    if model._forward_hooks or model._forward_pre_hooks or not model.built:
+    """The model's layers in order with its input shape, when it is a plain chain (`Model.layer_chain`)
+    with no hooks on it; None otherwise."""
+    if model._forward_hooks or model._forward_pre_hooks or not hasattr(model, "layer_chain"):
         return None
-    if type(model) is Sequential:
-        return list(model.sequence), tuple(model.input_spec_shape)
-    if type(model) is not Functional or len(model.inputs) != 1 or len(model.outputs) != 1 \
-            or not isinstance(model._outputs, SymbolicTensor):
-        return None
-    nodes = model._nodes
-    if not isinstance(nodes[0].layer, InputLayer) or len({id(node.layer) for node in nodes}) != len(nodes):
-        return None
-    for previous, node in zip(nodes, nodes[1:]):
-        if node.kwargs or len(node.args) != 1 or node.args[0] is not previous.outputs[0] or len(node.outputs) != 1:
-            return None
-    return [node.layer for node in nodes[1:]], tuple(model.inputs[0].shape)
+    return model.layer_chain()
 
 
 def _dense_inputs_are_matrices(layers: list, input_rank: int) -> bool:

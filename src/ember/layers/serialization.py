@@ -1,0 +1,71 @@
+"""Layers as JSON values and back: `serialize_layer` and `deserialize_layer`.
+
+A serialized layer is `{"class_name", "config", "build_shapes"}`: the registered class name
+(`ember.layers.registry`), the layer's `get_config()`, and the input shapes it was built for (so
+that its weights exist before the saved values are loaded into them). Containers (Sequential,
+functional models, wrappers, GANs) put their children's serialized forms in their own config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from ember.layers import registry
+from ember.layers.base import Layer
+
+
+class UnknownClassError(ValueError):
+    """A config names a class (or function) that is neither one of ember's nor registered by the user."""
+
+
+def serialize_layer(layer: nn.Module) -> dict[str, Any]:
+    """`{"class_name", "config", "build_shapes"}` for a layer, nested models included."""
+    if not isinstance(layer, Layer):
+        raise TypeError(f"Layer {type(layer).__name__} is a plain torch.nn.Module, which has no config to save. "
+                        "Use model.save_weights(), or wrap it in an ember Layer with get_config().")
+    shapes = list(layer.build_arguments) if layer.built else None
+    return {"class_name": type(layer).__name__, "config": layer.get_config(), "build_shapes": _jsonable(shapes)}
+
+
+def deserialize_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> nn.Module:
+    """Rebuilds a layer (or a nested model) from `serialize_layer`'s output, built for its saved shapes."""
+    class_name = spec.get("class_name")
+    with registry.custom_object_scope(custom_objects):
+        cls = registry.lookup(class_name)
+        if not isinstance(cls, type):
+            raise UnknownClassError(
+                f"The file names layer class {class_name!r}, which is neither one of ember's nor registered. If it "
+                f"is your own class, define or import it before loading, or pass it: "
+                f"load_model(path, custom_objects={{{class_name!r}: {class_name}}}).")
+        layer = cls.from_config(dict(spec.get("config", {})))
+        build_shapes = spec.get("build_shapes")
+        if build_shapes and isinstance(layer, Layer):
+            layer.build_from_shapes(*[_shape(argument) for argument in build_shapes])
+    return layer
+
+
+def lookup_function(name: str, owner: str) -> Any:
+    """A function named in a config (a Lambda's), found among the user's custom objects only."""
+    function = registry.lookup(name)
+    if not callable(function) or isinstance(function, type):
+        raise UnknownClassError(f"The Lambda layer '{owner}' wraps the function {name!r}; ember never stores code "
+                                f"in files. Pass it: load_model(path, custom_objects={{{name!r}: {name}}}).")
+    return function
+
+
+def _jsonable(shape: Any) -> Any:
+    if isinstance(shape, tuple):
+        return list(shape)
+    if isinstance(shape, list):
+        return [_jsonable(s) for s in shape]
+    return shape
+
+
+def _shape(value: Any) -> Any:
+    if isinstance(value, list) and all(isinstance(d, (int, type(None))) for d in value):
+        return tuple(value)
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return value
