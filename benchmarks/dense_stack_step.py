@@ -8,6 +8,7 @@ with and without batch normalization.
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -15,6 +16,7 @@ import torch
 
 import ember
 from ember import layers
+from ember.training.autograd_step import EagerStep
 
 MODELS = {
     "784-128-10": lambda: [layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")],
@@ -35,13 +37,13 @@ def main() -> None:
         model = ember.Sequential([layers.Input((784,)), *make_layers()])
         model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
         model.fit(rng.random((320, 784), dtype=np.float32), rng.integers(0, 10, 320), epochs=1, verbose=0)
-        runner = model._step_runner(model._objectives)
-        assert runner._dense_stack is not None, name
-        paths = {"hand-derived": runner._train_eagerly, "autograd": runner._train_with_autograd}
+        step = model.make_step()
+        assert step.kind == "hand_derived", name
+        paths = {"hand-derived": step.train, "autograd": functools.partial(EagerStep.train, step)}
         times: dict[str, list[float]] = {path: [] for path in paths}
         for _ in range(args.blocks):
             for path, step in paths.items():
-                model._objectives.reset()
+                model.reset_metrics()
                 started = time.perf_counter()
                 for _ in range(args.steps):
                     step(batch)

@@ -28,19 +28,20 @@ def main() -> None:
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(0)
     model.fit(rng.random((320, 784), dtype=np.float32), rng.integers(0, 10, 320), epochs=1, verbose=0)
-    runner = model._step_runner(model._objectives)
+    step = model.make_step()
+    assert step.kind == "hand_derived", step.kind
     batch = (torch.rand(32, 784), torch.randint(0, 10, (32,)), None)
     steps = HOLD_STEPS + PROBE_STEPS
     results: dict[str, list[float]] = {"tuned": [], "fixed": []}
     for _ in range(args.blocks):
         for mode in results:
             tuner = ThreadTuner() if mode == "tuned" else None
-            model._objectives.reset()
+            model.reset_metrics()
             started = time.perf_counter()
             for _ in range(steps):
                 if tuner is not None:
                     tuner.tick()
-                runner._train_eagerly(batch)
+                step.train(batch)
             results[mode].append((time.perf_counter() - started) / steps * 1e6)
             if tuner is not None:
                 tuner.finish()

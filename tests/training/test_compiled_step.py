@@ -36,9 +36,9 @@ def test_compiled_and_eager_steps_agree_and_compile_once(blobs):
             histories.append(model.fit(x, y, epochs=3, batch_size=64, verbose=0).history)
         np.testing.assert_allclose(eager.evaluate(x, y, verbose=0), compiled.evaluate(x, y, verbose=0), rtol=1e-4)
         np.testing.assert_allclose(eager.predict(x, verbose=0), compiled.predict(x, verbose=0), atol=1e-5)
-        runner = compiled._step_runner(compiled._objectives)
+        step = compiled.make_step()
         compiled.fit(x, y, epochs=1, batch_size=64, verbose=0)
-        assert compiled._step_runner(compiled._objectives) is runner and runner._compiled is not None
+        assert compiled.make_step() is step and step.kind == "compiled"
     np.testing.assert_allclose(histories[0]["loss"], histories[1]["loss"], rtol=1e-4)
     np.testing.assert_allclose(histories[0]["accuracy"], histories[1]["accuracy"])  # 300 = 4 full + 1 short batch
 
@@ -54,20 +54,23 @@ def test_masks_survive_the_compiled_step():
     assert model.evaluate(x, y, verbose=0)[1] == 1.0  # only the valid steps are scored
 
 
-def test_a_model_that_cannot_be_compiled_runs_eagerly_with_a_notice(blobs):
+def test_a_model_that_cannot_be_compiled_runs_eagerly_with_a_notice(blobs, monkeypatch):
     x, y = blobs
     model = _model(True)
+    calls = []
 
-    def compiler_failure(*args):  # stands for any failure of torch.compile on a model
-        raise RuntimeError("backend compiler failed\nlong traceback ...")
+    def compiler_failure(function):  # stands for any failure of torch.compile on a model
+        def compiled(*args):
+            calls.append(function)
+            raise RuntimeError("backend compiler failed\nlong traceback ...")
+        return compiled
 
-    model.fit(x[:10], y[:10], epochs=1, verbose=0)  # resolves the objectives and builds the runner
-    runner = model._step_runner(model._objectives)
-    runner._compiled = compiler_failure
+    monkeypatch.setattr(torch, "compile", compiler_failure)
     with pytest.warns(RuntimeWarning, match=r"cannot be compiled \(RuntimeError: backend compiler failed\); it runs "
                                             "eagerly instead"):
         history = model.fit(x, y, epochs=2, verbose=0)
-    assert np.isfinite(history.history["loss"]).all() and runner._compiled is None
+    assert np.isfinite(history.history["loss"]).all() and model.make_step().kind == "compiled"
+    assert len(calls) == 1  # dropped after the first failure: the other steps ran eagerly
 
 
 def test_callbacks_that_set_the_learning_rate_or_stop_work_when_compiled(blobs):

@@ -85,8 +85,8 @@ def test_hand_derived_step_matches_autograd(case):
     make_layers, loss, targets, options = CASES[case]
     eager, eager_history = _train(False, make_layers, loss, targets, **options)
     fast, fast_history = _train("auto", make_layers, loss, targets, **options)
-    assert fast._step_runner(fast._objectives)._dense_stack is not None  # it really took the fast path
-    assert eager._step_runner(eager._objectives)._dense_stack is None
+    assert fast.make_step().kind == "hand_derived"  # it really took the fast path
+    assert eager.make_step().kind == "eager"
     for key in eager_history:
         np.testing.assert_allclose(fast_history[key], eager_history[key], rtol=2e-5, atol=1e-6, err_msg=key)
     for fast_weight, eager_weight in zip(fast.get_weights(), eager.get_weights()):
@@ -94,7 +94,8 @@ def test_hand_derived_step_matches_autograd(case):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_hand_derived_gradients_and_loss_are_autograds(case):
+def test_hand_derived_gradients_and_loss_are_autograds(case, monkeypatch):
+    monkeypatch.setattr(ember.config, "_thread_tuning", False)  # the hand-derived step itself, unwrapped
     make_layers, loss, targets, options = CASES[case]
     x, y = _data(targets)
     model = ember.Sequential([layers.Input((6,)), *make_layers()])
@@ -102,18 +103,19 @@ def test_hand_derived_gradients_and_loss_are_autograds(case):
         model.layers[options["freeze"]].trainable = False
     model.compile(options.get("optimizer", "adam"), loss, loss_weights=options.get("loss_weights"))
     model.fit(x[:32], y[:32], epochs=1, batch_size=32, verbose=0)  # builds the weights and the steps
-    runner = model._step_runner(model._objectives)
+    step = model.make_step()
+    assert step.kind == "hand_derived"
     batch, trainable = (torch.from_numpy(x[:32]), torch.from_numpy(y[:32]), None), model.trainable_weights
     model.train()
     ember.utils.set_random_seed(5)  # the same dropout mask for both
-    expected_loss, _ = runner._forward_and_loss(*batch)
+    expected_loss, _ = step.forward_and_loss(*batch)  # the autograd step's loss
     expected = torch.autograd.grad(expected_loss, trainable)
-    runner._dense_stack.optimizer = SimpleNamespace(step=lambda: None)  # keep the gradients, move nothing
-    model._objectives.reset()
+    step.stack.optimizer = SimpleNamespace(step=lambda: None)  # keep the gradients, move nothing
+    step.objectives.reset()
     ember.utils.set_random_seed(5)
     with torch.no_grad():
-        assert runner._dense_stack.train(batch)
-    assert float(model._objectives.loss_tracker.result()) == pytest.approx(float(expected_loss.detach()), rel=1e-6)
+        assert step.stack.train(batch)
+    assert float(step.objectives.loss_tracker.result()) == pytest.approx(float(expected_loss.detach()), rel=1e-6)
     for weight, gradient in zip(trainable, expected):
         torch.testing.assert_close(weight.grad, gradient, rtol=1e-5, atol=1e-7)
 
@@ -188,13 +190,14 @@ def test_a_functional_chain_takes_the_hand_derived_path():
         return model, model.fit(x, y, epochs=2, batch_size=32, verbose=0).history
 
     fast, fast_history = train("auto")
-    assert fast._step_runner(fast._objectives)._dense_stack is not None
+    assert fast.make_step().kind == "hand_derived"
     eager_history = train(False)[1]
     for key in eager_history:
         np.testing.assert_allclose(fast_history[key], eager_history[key], rtol=1e-5, err_msg=key)
 
 
-def test_sample_weights_and_mixed_precision_use_autograd_with_the_same_results():
+def test_sample_weights_and_mixed_precision_use_autograd_with_the_same_results(monkeypatch):
+    monkeypatch.setattr(ember.config, "_thread_tuning", False)  # the hand-derived step itself, unwrapped
     x, y = _data("sparse")
     weights = np.linspace(0.5, 1.5, len(x)).astype("float32")
 
@@ -206,24 +209,28 @@ def test_sample_weights_and_mixed_precision_use_autograd_with_the_same_results()
 
     fast, fast_losses = train("auto", sample_weight=weights)
     np.testing.assert_allclose(fast_losses, train(False, sample_weight=weights)[1], rtol=1e-6)
-    assert fast._step_runner(fast._objectives)._dense_stack is not None  # built, but these batches declined
+    step = fast.make_step()
+    assert step.kind == "hand_derived" and step.hand_derived_steps == 0  # built, but these batches declined
+    fast.fit(x, y, epochs=1, verbose=0)
+    assert step.hand_derived_steps == 7  # without sample weights: every batch of 200 (7 of them)
     bfloat16 = ember.Sequential([layers.Input((6,)), layers.Dense(3, activation="softmax")])
     bfloat16.compile("adam", "sparse_categorical_crossentropy", precision="mixed_bfloat16")
     bfloat16.fit(x, y, epochs=1, verbose=0)
-    assert bfloat16._step_runner(bfloat16._objectives)._dense_stack is None
+    assert bfloat16.make_step().kind == "eager"
 
 
-def test_a_layer_added_after_training_gets_a_new_step():
+def test_a_layer_added_after_training_gets_a_new_step(monkeypatch):
+    monkeypatch.setattr(ember.config, "_thread_tuning", False)  # the hand-derived step itself, unwrapped
     x, y = _data("sparse")
     model = ember.Sequential([layers.Input((6,)), layers.Dense(8, activation="relu")])
     model.compile("adam", "mse")
     model.fit(x, np.zeros((len(x), 8), "float32"), epochs=1, verbose=0)
-    first = model._step_runner(model._objectives)._dense_stack
+    first = model.make_step().stack
     model.add(layers.Dense(3, activation="softmax"))
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x, y, epochs=5, verbose=0).history
-    step = model._step_runner(model._objectives)._dense_stack
-    assert step is not None and step is not first and len(step.stages) == 2
+    step = model.make_step().stack
+    assert step is not first and len(step.stages) == 2
     assert history["loss"][-1] < history["loss"][0]
 
 

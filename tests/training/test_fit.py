@@ -31,7 +31,7 @@ def test_fit_counts_every_sample_including_the_last_partial_batch(blobs):
     counter = ember.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
     model.fit(x[:70], y[:70], batch_size=32, epochs=1, verbose=0, callbacks=[counter])
     assert seen == [0, 1, 2]
-    assert sum(model._objectives.loss_tracker.batch_sizes) == 70
+    assert sum(model.metrics[0].batch_sizes) == 70
 
 
 def test_same_seed_gives_same_losses(blobs):

@@ -14,7 +14,6 @@ import torch
 import ember
 from ember import callbacks, layers, optimizers
 from ember.layers import shapes
-from ember.models import model as model_module
 from ember.training import graphs, steps
 from tests.training.cuda_graph_emulator import EmulatedGraph, EmulatedGraphs
 
@@ -30,11 +29,13 @@ def makers(monkeypatch):
         made.append(EmulatedGraphs())
         return made[-1]
 
+    original = steps.step_kind
+
     def step_kind(jit_compile, device):
-        return "graphed" if jit_compile == "auto" else steps.step_kind(jit_compile, device)
+        return "graphed" if jit_compile == "auto" else original(jit_compile, device)
 
     monkeypatch.setattr(graphs, "maker_for", maker_for)
-    monkeypatch.setattr(model_module, "step_kind", step_kind)
+    monkeypatch.setattr(steps, "step_kind", step_kind)
     return made
 
 
@@ -96,7 +97,7 @@ def test_graphed_samples_per_epoch_are_counted(makers):
     x, y = _data()
     model = _classifier("auto")
     _fit(model, x, y, epochs=2)
-    assert sum(model._objectives.loss_tracker.batch_sizes) == SAMPLES
+    assert sum(model.metrics[0].batch_sizes) == SAMPLES
 
 
 def test_dropout_and_batch_norm_train_the_same(makers):
@@ -203,7 +204,8 @@ def test_optimizers_without_a_fused_update_run_it_after_each_replay(makers, opti
     copy = optimizers.get(optimizers.serialize(optimizers.get(optimizer)))
     eager, graphed = _classifier(False, copy), _classifier("auto", optimizer)
     _assert_same_training(eager, graphed, _fit(eager, x, y), _fit(graphed, x, y))
-    assert _replays(makers) > 0 and not graphed._step_runner(graphed._objectives)._update_in_graph
+    step = graphed.make_step()
+    assert step.kind == "graphed" and _replays(makers) > 0 and not step.update_in_graph
 
 
 def test_the_emulator_freezes_python_values_and_refuses_host_reads():
@@ -261,9 +263,9 @@ def test_each_phase_keeps_at_most_two_recorded_batch_shapes_and_fit_keeps_its_ow
     _fit(model, x, y, epochs=1)
     for batch_size in (10, 20, 30, 40):
         model.predict(x, batch_size=batch_size, verbose=0)
-    recorded = model._step_runner(model._objectives)._graphs._recorded
-    assert sorted(key[0] for key in recorded) == ["predict", "predict", "train"]
-    assert {key[1][0][0][0] for key in recorded if key[0] == "predict"} == {30, 40}
+    recorded = model.make_step().graphs.recorded_signatures()
+    assert sorted(phase for phase, _ in recorded) == ["predict", "predict", "train"]
+    assert {signature[0][0][0] for phase, signature in recorded if phase == "predict"} == {30, 40}
     graphs_made = sum(len(maker.graphs) for maker in makers)
     _fit(model, x, y, epochs=1)  # predict did not cost the recorded train step
     assert sum(len(maker.graphs) for maker in makers) == graphs_made
@@ -290,8 +292,8 @@ def test_float16_loss_scaling_records_the_scaled_backward_and_updates_after_the_
     eager, graphed = _classifier(False, precision="mixed_float16"), _classifier("auto", precision="mixed_float16")
     eager_history, graphed_history = _fit(eager, x, y), _fit(graphed, x, y)
     _assert_same_training(eager, graphed, eager_history, graphed_history)
-    runner = graphed._step_runner(graphed._objectives)
-    assert _replays(makers) > 0 and runner._scaler is not None and not runner._update_in_graph
+    step = graphed.make_step()
+    assert _replays(makers) > 0 and step.scaler is not None and not step.update_in_graph
 
 
 def test_the_cuda_graph_maker_warms_up_on_a_side_stream_and_records_with_torch_cuda_graph(monkeypatch):

@@ -20,10 +20,11 @@ from ember.data import arrays, streaming
 from ember.layers import shapes
 from ember.layers.base import Layer
 from ember.training.callbacks import CallbackList, TerminateOnNaN
-from ember.training.engine import Engine
+from ember.training.engine import Engine, to_python
 from ember.training.history import History
 from ember.training.objectives import Objectives, compile_config, loss_from_config
-from ember.training.steps import StepRunner, step_kind
+from ember.training import steps
+from ember.training.step import Step
 from ember.training.progress import ProgbarLogger, format_logs
 
 
@@ -161,18 +162,21 @@ class Model(Layer):
         self.compiled = True
 
     def _engine(self, objectives: Objectives | None) -> Engine:
-        return Engine(self, objectives, self._step_runner(objectives))
+        return Engine(self, objectives, self.make_step())
 
-    def _step_runner(self, objectives: Objectives | None) -> StepRunner:
-        """The step runner for the current compile settings and layers, kept across calls so that a
-        compiled step is compiled once, not at every fit/evaluate/predict."""
-        kind = step_kind(self._compile_arguments.get("jit_compile", "auto"), config.get_device())
+    def make_step(self) -> Step:
+        """The step that `fit`, `evaluate` and `predict` run each batch through; its `kind` says how
+        ("hand_derived", "graphed", "compiled", "eager"; see `ember.training.steps`). Made for the
+        current compile settings, device and layers, and kept while they stay, so that a compiled
+        step is compiled once, not at every call."""
+        kind = steps.step_kind(self._compile_arguments.get("jit_compile", "auto"), config.get_device())
+        objectives = self._objectives
         key = (id(objectives), id(self.optimizer), self.precision_policy.name, kind,
                tuple(map(id, self.modules())), tuple(map(id, self.parameters())))
-        if getattr(self, "_runner_key", None) != key:
-            self._runner = StepRunner(self, objectives, self.optimizer, self.precision_policy, kind)
-            self._runner_key = key
-        return self._runner
+        if getattr(self, "_step_key", None) != key:
+            self._step = steps.make_step(self, objectives, self.optimizer, self.precision_policy, kind)
+            self._step_key = key
+        return self._step
 
     @property
     def precision_policy(self) -> mixed_precision.DTypePolicy:
@@ -316,10 +320,7 @@ class Model(Layer):
         self._place()
         objectives.to(config.get_device())
         self.optimizer.build(self.parameters())
-        engine = self._engine(objectives)
-        self.train()
-        for batch in source.epoch():
-            engine.runner.train(batch)
+        self._engine(objectives).train_on_batches(source)
         return self._batch_results(objectives, return_dict)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
@@ -329,13 +330,7 @@ class Model(Layer):
         objectives = self._objectives_for(targets)
         self._place()
         objectives.to(config.get_device())
-        objectives.reset()
-        engine = self._engine(objectives)
-        was_training = self.training
-        self.eval()
-        for batch in source.epoch():
-            engine.runner.test(batch)
-        self.train(was_training)
+        self._engine(objectives).evaluate(source, CallbackList([], self, {"steps": 1}))
         return self._batch_results(objectives, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
@@ -343,8 +338,6 @@ class Model(Layer):
         return self.predict(x, batch_size=len(_first_array(x)), verbose=0)
 
     def _batch_results(self, objectives: Objectives, return_dict: bool) -> Any:
-        from ember.training.engine import to_python
-
         results = to_python(objectives.results())
         if return_dict:
             return results
@@ -355,6 +348,12 @@ class Model(Layer):
         """Zeroes the running loss and metrics."""
         if self._objectives is not None:
             self._objectives.reset()
+
+    @property
+    def metrics(self) -> list[metrics_module.Metric]:
+        """The trackers that make the logs, as Keras lists them: the loss tracker first, then the
+        per-output losses and the compiled metrics (empty before the first fit or evaluate)."""
+        return self._objectives.all_trackers() if self._objectives is not None else []
 
     @property
     def metrics_names(self) -> list[str]:

@@ -24,6 +24,7 @@ import torch
 from ember import activations, losses, regularizers
 from ember.layers.core import Activation, Dense, Dropout, Flatten
 from ember.layers.normalization import BatchNormalization
+from ember.training.autograd_step import EagerStep
 
 # Activations whose derivative is written in terms of their output y: dL/dz = backward(dL/dy, y).
 _BACKWARD_FROM_OUTPUT: dict[Callable, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
@@ -379,3 +380,26 @@ class DenseStackStep:
         self.optimizer.step()
         self.objectives.update(loss, x.shape[0], y, predictions, None)
         return True
+
+
+class HandDerivedStep(EagerStep):
+    """The step of `jit_compile="auto"` on the CPU for a model `DenseStackStep` covers: its batches
+    take the hand-derived path, and any batch it declines (sample weights, evaluation mode, another
+    input shape) runs through autograd as an `EagerStep`. `hand_derived_steps` counts the former."""
+
+    kind = "hand_derived"
+
+    def __init__(self, model: Any, objectives: Any, optimizer: Any, stack: DenseStackStep) -> None:
+        super().__init__(model, objectives, optimizer)
+        self.stack = stack
+        self.hand_derived_steps = 0
+
+    def train(self, batch: tuple) -> None:
+        with torch.no_grad():
+            covered = self.stack.train(batch)
+        if not covered:
+            super().train(batch)
+            return
+        self.hand_derived_steps += 1
+        if self.has_constraints:
+            self.model.apply_constraints()

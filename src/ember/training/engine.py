@@ -15,6 +15,7 @@ import torch
 
 from ember.training.callbacks import CallbackList
 from ember.training.objectives import Objectives
+from ember.training.step import Step
 
 
 def to_python(values: dict[str, torch.Tensor]) -> dict[str, Any]:
@@ -61,11 +62,14 @@ class Logs(Mapping):
 
 
 class Engine:
-    """Runs the loops for one model. `Model.fit` builds the parts and hands them over."""
+    """Runs the loops for one model. `Model.fit` builds the parts and hands them over.
 
-    def __init__(self, model: Any, objectives: Any, runner: Any) -> None:
-        """`runner` takes one batch at a time (`train`, `test`, `predict`): a StepRunner, or a GAN's step."""
-        self.model, self.objectives, self.runner = model, objectives, runner
+    `step` takes one batch at a time (the `ember.training.step.Step` protocol); `objectives` holds
+    the device-side trackers that the logs read (a GAN's trackers for a GAN).
+    """
+
+    def __init__(self, model: Any, objectives: Any, step: Step) -> None:
+        self.model, self.objectives, self.step = model, objectives, step
 
     def fit(self, source: Any, callbacks: CallbackList, epochs: int, initial_epoch: int = 0,
             steps_per_epoch: int | None = None, validation: Any = None, validation_freq: int = 1) -> None:
@@ -75,10 +79,18 @@ class Engine:
             epoch_logs = self._epochs(source, callbacks, epochs, initial_epoch, steps_per_epoch, validation,
                                       validation_freq)
         finally:
-            finish = getattr(self.runner, "finish_training", None)
-            if finish is not None:
-                finish()
+            self.step.finish()
         callbacks.on_train_end(epoch_logs)
+
+    def train_on_batches(self, source: Any) -> None:
+        """`train_on_batch`: fit's step on each batch, in training mode, with no epoch around it
+        (the running loss and metrics are not reset)."""
+        self.model.train()
+        try:
+            for batch in source.epoch():
+                self.step.train(batch)
+        finally:
+            self.step.finish()
 
     def _epochs(self, source: Any, callbacks: CallbackList, epochs: int, initial_epoch: int,
                 steps_per_epoch: int | None, validation: Any, validation_freq: int) -> dict[str, Any]:
@@ -90,7 +102,7 @@ class Engine:
             callbacks.on_epoch_begin(epoch)
             for step, batch in enumerate(_limit(source.epoch(), steps_per_epoch)):
                 callbacks.on_train_batch_begin(step)
-                self.runner.train(batch)
+                self.step.train(batch)
                 logs.invalidate()
                 callbacks.on_train_batch_end(step, logs)
                 if model.stop_training:
@@ -113,7 +125,7 @@ class Engine:
         callbacks.on_test_begin()
         for step, batch in enumerate(_limit(source.epoch(), steps)):
             callbacks.on_test_batch_begin(step)
-            self.runner.test(batch)
+            self.step.test(batch)
             logs.invalidate()
             callbacks.on_test_batch_end(step, logs)
         logs.invalidate()
@@ -130,7 +142,7 @@ class Engine:
         outputs = []
         for step, batch in enumerate(_limit(source.epoch(), steps)):
             callbacks.on_predict_batch_begin(step)
-            outputs.append(self.runner.predict(batch))
+            outputs.append(self.step.predict(batch))
             callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
         callbacks.on_predict_end()
         model.train(was_training)

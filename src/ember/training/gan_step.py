@@ -15,6 +15,7 @@ import torch
 from ember.metrics import Mean
 from ember.training import adversarial
 from ember.training.objectives import LossTracker
+from ember.training.step import Step
 
 
 class GANTrackers:
@@ -43,8 +44,10 @@ class GANTrackers:
         return {tracker.name: tracker.result() for tracker in self._all}
 
 
-class GANStep:
+class GANStep(Step):
     """The training step of a `GAN` (see the module docstring); `train(batch)` is all the engine calls."""
+
+    kind = "adversarial"
 
     def __init__(self, gan: Any, trackers: GANTrackers) -> None:
         self.gan, self.trackers = gan, trackers

@@ -127,6 +127,10 @@ class StepGraphs:
                 return False, eager(batch)
         return True, recorded(batch)
 
+    def recorded_signatures(self) -> list[tuple[str, tuple]]:
+        """(phase, batch signature) of each recorded step kept, oldest first."""
+        return list(self._recorded)
+
     def _record(self, key: tuple, batch: Any, record: Callable[[Any], Any],
                 prepare: Callable[[], None] | None) -> RecordedStep | None:
         if prepare is not None:

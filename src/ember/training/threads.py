@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import torch
+
+from ember.training.step import Step
 
 PROBE_STEPS = 16  # timed steps per candidate (after one untimed step following a switch)
 HOLD_STEPS = 1024  # steps run with the chosen count before measuring again
@@ -95,3 +97,29 @@ class ThreadTuner:
         if count != self._current:
             self._set_threads(count)
             self._current, self._skip = count, True
+
+
+class ThreadTunedStep(Step):
+    """A step whose training batches run under the thread count a `ThreadTuner` picks; the count
+    goes back to the user's at `finish`. Evaluation and prediction run as the wrapped step's."""
+
+    def __init__(self, step: Step, tuner: ThreadTuner | None = None) -> None:
+        self.step, self.tuner = step, tuner or ThreadTuner()
+
+    @property
+    def kind(self) -> str:
+        return self.step.kind
+
+    def train(self, batch: tuple) -> None:
+        self.tuner.tick()
+        self.step.train(batch)
+
+    def test(self, batch: tuple) -> None:
+        self.step.test(batch)
+
+    def predict(self, batch: tuple) -> Any:
+        return self.step.predict(batch)
+
+    def finish(self) -> None:
+        self.tuner.finish()
+        self.step.finish()
