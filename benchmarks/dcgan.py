@@ -32,7 +32,7 @@ def add_arguments(parser) -> None:
 def run_ember(args) -> dict:
     module = example()
     x, *_ = module.load_mnist(args.samples)
-    gan = module.models.GAN(module.generator(LATENT), module.discriminator(1), latent_dim=LATENT)
+    gan = module.ember.gan.GAN(module.generator(LATENT), module.discriminator(1), latent_dim=LATENT)
     gan.compile(d_optimizer=module.adam(), g_optimizer=module.adam())
     gan.fit(x, epochs=1, batch_size=BATCH, verbose=0)
     seconds = harness.timed(lambda: gan.fit(x, epochs=1, batch_size=BATCH, verbose=0))

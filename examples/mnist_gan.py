@@ -77,26 +77,26 @@ def train_judge(x_train, y_train, x_test, y_test, epochs: int = 3, verbose: int 
     return judge, judge.evaluate(x_test, y_test, verbose=0)[1]
 
 
-def train_dcgan(x_train, epochs: int, output: str, verbose: int | str = 2) -> models.GAN:
-    gan = models.GAN(generator(LATENT_DIM), discriminator(1), latent_dim=LATENT_DIM)
+def train_dcgan(x_train, epochs: int, output: str, verbose: int | str = 2) -> ember.gan.GAN:
+    gan = ember.gan.GAN(generator(LATENT_DIM), discriminator(1), latent_dim=LATENT_DIM)
     gan.compile(d_optimizer=adam(), g_optimizer=adam(), loss="bce", label_smoothing=0.1, ema_decay=0.999)
     gan.fit(x_train, epochs=epochs, batch_size=64, verbose=verbose,
-            callbacks=[ember.callbacks.GANMonitor(os.path.join(output, "dcgan_epoch_{epoch:03d}.png"),
+            callbacks=[ember.gan.GANMonitor(os.path.join(output, "dcgan_epoch_{epoch:03d}.png"),
                                                   every=max(1, epochs // 5))])
     return gan
 
 
-def train_cgan(x_train, y_train, epochs: int, output: str, verbose: int | str = 2) -> models.ConditionalGAN:
-    cgan = models.ConditionalGAN(generator(LATENT_DIM + 10), discriminator(1 + 10), latent_dim=LATENT_DIM,
+def train_cgan(x_train, y_train, epochs: int, output: str, verbose: int | str = 2) -> ember.gan.ConditionalGAN:
+    cgan = ember.gan.ConditionalGAN(generator(LATENT_DIM + 10), discriminator(1 + 10), latent_dim=LATENT_DIM,
                                  num_classes=10)
     cgan.compile(d_optimizer=adam(), g_optimizer=adam(), loss="bce", label_smoothing=0.1, ema_decay=0.999)
     cgan.fit(x_train, y_train, epochs=epochs, batch_size=64, verbose=verbose,
-             callbacks=[ember.callbacks.GANMonitor(os.path.join(output, "cgan_epoch_{epoch:03d}.png"),
+             callbacks=[ember.gan.GANMonitor(os.path.join(output, "cgan_epoch_{epoch:03d}.png"),
                                                    num_images=80, columns=10, every=max(1, epochs // 5))])
     return cgan
 
 
-def conditional_scores(cgan: models.ConditionalGAN, judge, real_sample) -> dict[str, float]:
+def conditional_scores(cgan: ember.gan.ConditionalGAN, judge, real_sample) -> dict[str, float]:
     """How often the judge sees the requested digit in 5,000 samples, and their Fréchet distance."""
     requested = np.arange(5000) % 10
     samples = cgan.generate(5000, labels=requested)
@@ -133,7 +133,7 @@ def main(epochs: int = 10, output: str = "gan_out", judge_epochs: int = 3, augme
     return results
 
 
-def augmentation(cgan: models.ConditionalGAN, x_train, y_train, x_test, y_test, epochs: int) -> dict[str, float]:
+def augmentation(cgan: ember.gan.ConditionalGAN, x_train, y_train, x_test, y_test, epochs: int) -> dict[str, float]:
     """Test accuracy of a classifier on 1,000 real images, and on those plus 5,000 cGAN samples."""
     rng = np.random.default_rng(0)
     few = rng.choice(len(x_train), 1000, replace=False)

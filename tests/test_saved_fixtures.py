@@ -53,6 +53,6 @@ def test_saved_test_time_augmentation_wrapper(expected):
 
 def test_saved_gan_generates_the_same_samples(expected):
     gan = ember.load_model(SAVED / "gan.ember")
-    assert isinstance(gan, models.GAN) and gan.ema_decay == 0.9
+    assert isinstance(gan, ember.gan.GAN) and gan.ema_decay == 0.9
     np.testing.assert_allclose(gan.generate(noise=expected["gan_noise"]), expected["gan_samples"], rtol=1e-5,
                                atol=1e-6)

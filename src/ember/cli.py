@@ -87,7 +87,7 @@ def explain_command(arguments: argparse.Namespace) -> int:
     if suffix == ".txt":
         if not arguments.tokenizer:
             raise SystemExit("A text input needs --tokenizer (a JSON file from Tokenizer.to_json()).")
-        from ember.preprocessing.sequence import pad_sequences
+        from ember.text import pad_sequences
         from ember.text import tokenizer_from_json
 
         with open(arguments.tokenizer, encoding="utf-8") as file:

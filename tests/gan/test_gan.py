@@ -9,8 +9,8 @@ import torch
 
 import ember
 from ember import layers, models, optimizers
-from ember.training import adversarial
-from ember.training.gan_step import GANStep, GANTrackers
+from ember.gan import adversarial
+from ember.gan.step import GANStep, GANTrackers
 
 LATENT = 8
 
@@ -31,8 +31,8 @@ def _images(count: int = 64) -> np.ndarray:
     return np.tanh(rng.normal(size=(count, 8, 8, 1))).astype("float32")
 
 
-def _gan(**compile_arguments) -> models.GAN:
-    gan = models.GAN(_generator(), _discriminator(), latent_dim=LATENT)
+def _gan(**compile_arguments) -> ember.gan.GAN:
+    gan = ember.gan.GAN(_generator(), _discriminator(), latent_dim=LATENT)
     gan.compile(optimizers.Adam(1e-3), optimizers.Adam(1e-3), **compile_arguments)
     return gan
 
@@ -45,7 +45,7 @@ def _changed(before: list[torch.Tensor], network) -> bool:
     return any(not torch.equal(a, b) for a, b in zip(before, network.parameters()))
 
 
-def _step_ready(gan: models.GAN) -> GANStep:
+def _step_ready(gan: ember.gan.GAN) -> GANStep:
     gan.d_optimizer.build(gan.discriminator.parameters())
     gan.g_optimizer.build(gan.generator.parameters())
     return GANStep(gan, GANTrackers())
@@ -141,7 +141,7 @@ def test_save_and_resume_continue_the_same_run(tmp_path):
     first.fit(images, epochs=1, batch_size=16, verbose=0)
     first.save(tmp_path / "gan.ember")
     resumed = models.load_model(tmp_path / "gan.ember")
-    assert isinstance(resumed, models.GAN)
+    assert isinstance(resumed, ember.gan.GAN)
     assert (resumed.loss, resumed.label_smoothing, resumed.ema_decay) == ("bce", 0.1, 0.95)
     assert resumed.d_optimizer.iterations == first.d_optimizer.iterations == 3
     ember.utils.set_random_seed(2)
@@ -162,7 +162,7 @@ def test_generate_uses_given_noise_and_the_average():
 
 
 def test_conditional_gan_feeds_labels_to_both_networks(tmp_path):
-    gan = models.ConditionalGAN(_generator(LATENT + 3), _discriminator(1 + 3), latent_dim=LATENT, num_classes=3)
+    gan = ember.gan.ConditionalGAN(_generator(LATENT + 3), _discriminator(1 + 3), latent_dim=LATENT, num_classes=3)
     gan.compile(optimizers.Adam(1e-3), optimizers.Adam(1e-3))
     labels = np.arange(32) % 3
     gan.fit(_images(32), labels, epochs=1, batch_size=16, verbose=0)
@@ -171,7 +171,7 @@ def test_conditional_gan_feeds_labels_to_both_networks(tmp_path):
     assert gan.generate(4, labels=[0, 1, 2, 0]).shape == (4, 8, 8, 1)
     gan.save(tmp_path / "cgan.ember")
     loaded = models.load_model(tmp_path / "cgan.ember")
-    assert isinstance(loaded, models.ConditionalGAN) and loaded.num_classes == 3
+    assert isinstance(loaded, ember.gan.ConditionalGAN) and loaded.num_classes == 3
     noise = np.zeros((2, LATENT), "float32")
     np.testing.assert_allclose(loaded.generate(noise=noise, labels=[1, 2]), gan.generate(noise=noise, labels=[1, 2]),
                                atol=1e-6)
@@ -179,7 +179,7 @@ def test_conditional_gan_feeds_labels_to_both_networks(tmp_path):
 
 def test_gan_monitor_saves_a_grid_every_n_epochs(tmp_path):
     gan = _gan()
-    monitor = ember.callbacks.GANMonitor(tmp_path / "grid_{epoch}.png", num_images=4, every=2)
+    monitor = ember.gan.GANMonitor(tmp_path / "grid_{epoch}.png", num_images=4, every=2)
     gan.fit(_images(32), epochs=4, batch_size=16, verbose=0, callbacks=[monitor])
     assert [p.split("/")[-1] for p in monitor.saved] == ["grid_2.png", "grid_4.png"]
     assert all((tmp_path / name).stat().st_size > 0 for name in ("grid_2.png", "grid_4.png"))
@@ -187,13 +187,13 @@ def test_gan_monitor_saves_a_grid_every_n_epochs(tmp_path):
 
 # ---------------------------------------------------------------------------------- bad input
 def test_generator_output_that_the_discriminator_cannot_take_is_rejected_at_compile():
-    gan = models.GAN(_generator(), _discriminator(image=16), latent_dim=LATENT)
+    gan = ember.gan.GAN(_generator(), _discriminator(image=16), latent_dim=LATENT)
     with pytest.raises(ValueError, match=r"output shape is \(None, 8, 8, 1\).*input shape is \(None, 16, 16, 1\)"):
         gan.compile()
 
 
 def test_latent_dim_that_the_generator_cannot_take_is_rejected_at_compile():
-    gan = models.GAN(_generator(latent=16), _discriminator(), latent_dim=LATENT)
+    gan = ember.gan.GAN(_generator(latent=16), _discriminator(), latent_dim=LATENT)
     with pytest.raises(ValueError, match=r"inputs of shape \(None, 16\).*latent_dim \(8\)"):
         gan.compile()
 
@@ -205,7 +205,7 @@ def test_bad_compile_and_fit_arguments_say_what_to_do():
         _gan(loss="hinge", label_smoothing=0.1)
     shared = optimizers.Adam()
     with pytest.raises(ValueError, match="two optimizer objects"):
-        models.GAN(_generator(), _discriminator(), LATENT).compile(shared, shared)
+        ember.gan.GAN(_generator(), _discriminator(), LATENT).compile(shared, shared)
     gan = _gan()
     with pytest.raises(ValueError, match=r"Scale them: x / 255"):
         gan.fit(_images(8) * 255, verbose=0)
@@ -213,7 +213,7 @@ def test_bad_compile_and_fit_arguments_say_what_to_do():
         gan.fit(_images(8)[..., 0], verbose=0)
     with pytest.raises(ValueError, match="pass labels \\(y\\) to a ConditionalGAN"):
         gan.fit(_images(8), np.zeros(8), verbose=0)
-    conditional = models.ConditionalGAN(_generator(LATENT + 3), _discriminator(4), LATENT, num_classes=3)
+    conditional = ember.gan.ConditionalGAN(_generator(LATENT + 3), _discriminator(4), LATENT, num_classes=3)
     conditional.compile(optimizers.Adam(), optimizers.Adam())
     with pytest.raises(ValueError, match=r"class ids in \[0, 3\); got values from 0 to 5"):
         conditional.fit(_images(8), np.arange(8) % 6, verbose=0)

@@ -1,7 +1,6 @@
 """Models: `Sequential`, the functional `Model(inputs, outputs)`, subclassed `Model`s, and loading."""
 
 from ember.models.functional import Functional
-from ember.models.gan import GAN, ConditionalGAN
 from ember.models.model import Model
 from ember.models.sequential import Sequential
 from ember.models.test_time_augmentation import TestTimeAugmentation
@@ -14,4 +13,4 @@ def load_model(filepath, custom_objects=None, compile=True):  # noqa: A002 - Ker
     return _load_model(filepath, custom_objects=custom_objects, compile=compile)
 
 
-__all__ = ["Model", "Sequential", "Functional", "GAN", "ConditionalGAN", "TestTimeAugmentation", "load_model"]
+__all__ = ["Model", "Sequential", "Functional", "TestTimeAugmentation", "load_model"]

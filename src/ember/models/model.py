@@ -19,13 +19,13 @@ from ember._tree import first_leaf, flatten, map_structure
 from ember.data import arrays, streaming
 from ember.layers import shapes
 from ember.layers.base import Layer
-from ember.training.callbacks import CallbackList, TerminateOnNaN
+from ember.callbacks.base import CallbackList, TerminateOnNaN
 from ember.training.engine import Engine, to_python
-from ember.training.history import History
+from ember.callbacks.history import History
 from ember.training.objectives import Objectives, compile_config, loss_from_config
 from ember.training import steps
 from ember.training.step import Step
-from ember.training.progress import ProgbarLogger, format_logs
+from ember.callbacks.progress import ProgbarLogger, format_logs
 
 
 class Model(Layer):

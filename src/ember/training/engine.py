@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from ember.training.callbacks import CallbackList
+from ember.callbacks.base import CallbackList
 from ember.training.objectives import Objectives
 from ember.training.step import Step
 

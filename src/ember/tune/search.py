@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ember.training.callbacks import Callback
-from ember.training.monitors import direction_of
+from ember.callbacks.base import Callback
+from ember.callbacks.monitors import direction_of
 from ember.tune.hyperparameters import HyperParameters, SearchSpaceError, enumerate_grid, fixed_source, \
     trial_source
 

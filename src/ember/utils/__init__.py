@@ -10,7 +10,7 @@ import torch
 
 from ember.data.image import image_dataset_from_directory
 from ember.data.timeseries import timeseries_dataset_from_array
-from ember.preprocessing.sequence import pad_sequences
+from ember.text import pad_sequences
 from ember.utils.image import array_to_img, img_to_array, load_img, save_image_grid, save_img
 
 

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import torch
 
 from ember.metrics import Mean
-from ember.training import adversarial
+from ember.gan import adversarial
 from ember.training.objectives import LossTracker
 from ember.training.step import Step
 

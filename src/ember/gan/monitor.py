@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ember.training.callbacks import Callback
+from ember.callbacks.base import Callback
 from ember.utils.image import save_image_grid
 
 

@@ -1,6 +1,6 @@
 """`GAN` and `ConditionalGAN`: a generator and a discriminator trained against each other by `fit`.
 
-    gan = ember.models.GAN(generator, discriminator, latent_dim=64)
+    gan = ember.gan.GAN(generator, discriminator, latent_dim=64)
     gan.compile(d_optimizer=Adam(2e-4, beta_1=0.5), g_optimizer=Adam(2e-4, beta_1=0.5), loss="bce")
     gan.fit(images, epochs=20, batch_size=64)          # History: d_loss, g_loss, d_real/fake_accuracy
     samples = gan.generate(16)                          # (16, *image shape), NumPy
@@ -26,9 +26,9 @@ from ember.data import arrays, streaming
 from ember.layers import shapes
 from ember.layers.serialization import deserialize_layer, serialize_layer
 from ember.models.model import Model
-from ember.training import adversarial
+from ember.gan import adversarial
 from ember.training.engine import Engine
-from ember.training.gan_step import GANStep, GANTrackers
+from ember.gan.step import GANStep, GANTrackers
 
 
 class GAN(Model):

@@ -11,7 +11,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from ember.training.callbacks import Callback
+from ember.callbacks.base import Callback
 
 
 def format_logs(logs: Any) -> str:

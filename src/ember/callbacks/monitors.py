@@ -7,7 +7,7 @@ import os
 import warnings
 from typing import Any
 
-from ember.training.callbacks import Callback
+from ember.callbacks.base import Callback
 
 _HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1", "iou")
 

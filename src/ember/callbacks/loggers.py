@@ -6,7 +6,7 @@ import csv
 import os
 from typing import Any
 
-from ember.training.callbacks import Callback
+from ember.callbacks.base import Callback
 
 
 class CSVLogger(Callback):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ember.training.callbacks import Callback
+from ember.callbacks.base import Callback
 
 
 class History(Callback):
