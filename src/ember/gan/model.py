@@ -22,7 +22,7 @@ import torch
 
 from ember import config, optimizers
 from ember import losses as losses_module
-from ember.data import arrays, streaming
+from ember.data import arrays, preparation, streaming
 from ember.layers import shapes
 from ember.layers.serialization import deserialize_layer, serialize_layer
 from ember.models.model import Model
@@ -141,13 +141,9 @@ class GAN(Model):
         """Trains both networks on real images `x` (`(N, *image_shape)`, scaled like the generator's
         output, e.g. to [-1, 1] for tanh); `y` holds class labels for a ConditionalGAN."""
         self._require_compiled("fit")
-        if not isinstance(epochs, int) or epochs < 1 or initial_epoch >= epochs:
-            raise ValueError(f"epochs must be an integer above initial_epoch ({initial_epoch}); got {epochs!r}.")
+        size = preparation.check_fit_arguments(epochs, initial_epoch, batch_size)
         images = self._real_images(x)
         labels = self._labels(y, len(images))
-        size = batch_size or 32
-        if size <= 0:
-            raise ValueError(f"batch_size must be a positive integer; got {batch_size}.")
         source = streaming.batch_source(images, labels, None, size, shuffle, config.get_device())
         self._place()
         trackers = GANTrackers().to(config.get_device())

@@ -16,7 +16,7 @@ from torch import nn
 
 from ember import config, losses, metrics as metrics_module, mixed_precision, optimizers, saving
 from ember._tree import first_leaf, flatten, map_structure
-from ember.data import arrays, streaming
+from ember.data import preparation
 from ember.layers import shapes
 from ember.layers.base import Layer
 from ember.callbacks.base import CallbackList, TerminateOnNaN
@@ -199,32 +199,16 @@ class Model(Layer):
     # ------------------------------------------------------------------- data in
     def _prepare(self, x: Any, y: Any, sample_weight: Any, batch_size: int | None, shuffle: bool,
                  steps: int | None, argument_prefix: str = "") -> tuple[Any, Any]:
-        """A data source for (x, y, sample_weight) and the CPU targets used for checks."""
-        device = config.get_device()
-        if arrays.is_iterable_dataset(x):
-            if y is not None:
-                raise ValueError("When x is a dataset or generator it must yield (x, y) pairs; do not pass y too.")
-            source = arrays.IterableSource(x, torch.device("cpu"), steps, self.input_float_types())
-            first_x, first_y, _ = source.first_batch()
-            self._infer_outputs(_specs_of(first_x))
-            source.device = device
-            return source, first_y
-        if x is None:
-            raise ValueError(f"{argument_prefix}x is required.")
-        x = arrays.to_tensor_tree(x, f"{argument_prefix}x", self.input_float_types())
-        y = arrays.to_tensor_tree(y, f"{argument_prefix}y", False)
-        sample_weight = arrays.to_tensor_tree(sample_weight, f"{argument_prefix}sample_weight")
-        arrays.num_samples(x, y, sample_weight)
-        arrays.check_finite(x, f"{argument_prefix}x")
-        inputs = flatten(x)
-        for layer, index in self.entry_layers():
-            layer.check_input_values(inputs[index])
-        arrays.check_finite(y, f"{argument_prefix}y")
-        self._infer_outputs(_specs_of(x))
-        size = batch_size or 32
-        if size <= 0:
-            raise ValueError(f"batch_size must be a positive integer; got {batch_size}.")
-        return streaming.batch_source(x, y, sample_weight, size, shuffle, device), y
+        """A data source for (x, y, sample_weight) and the CPU targets used for checks; the model
+        builds itself for the inputs' shapes, and its entry layers check the arrays' values."""
+        prepared = preparation.prepare(x, y, sample_weight, batch_size, shuffle, steps, self.input_float_types(),
+                                       config.get_device(), argument_prefix)
+        if not prepared.streamed:
+            inputs = flatten(prepared.inputs)
+            for layer, index in self.entry_layers():
+                layer.check_input_values(inputs[index])
+        self._infer_outputs(_specs_of(prepared.inputs))
+        return prepared.source, prepared.targets
 
     def _place(self) -> None:
         device = config.get_device()
@@ -241,22 +225,19 @@ class Model(Layer):
             validation_freq: int = 1) -> History:
         """Trains the model for `epochs` epochs and returns its History (Keras's arguments and defaults)."""
         self._require_compiled("fit")
-        if not isinstance(epochs, int) or epochs < 1 or initial_epoch >= epochs:
-            raise ValueError(f"epochs must be an integer above initial_epoch ({initial_epoch}); got {epochs!r}.")
+        preparation.check_fit_arguments(epochs, initial_epoch, batch_size)
         if validation_split and validation_data is not None:
             raise ValueError("Pass either validation_split or validation_data, not both.")
         if validation_split:
-            if arrays.is_iterable_dataset(x):
-                raise ValueError("validation_split needs arrays; for a dataset or generator pass validation_data.")
-            x, y, sample_weight, validation_data = _split_validation(x, y, sample_weight, validation_split,
-                                                                      self.input_float_types())
+            x, y, sample_weight, validation_data = preparation.split_validation(x, y, sample_weight, validation_split,
+                                                                                self.input_float_types())
         if class_weight is not None:
-            sample_weight = _class_sample_weights(y, class_weight, sample_weight)
+            sample_weight = preparation.class_sample_weights(y, class_weight, sample_weight)
         source, targets = self._prepare(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
         objectives = self._objectives_for(targets)
         validation = None
         if validation_data is not None:
-            validation_x, validation_y, validation_weight = _unpack_validation(validation_data)
+            validation_x, validation_y, validation_weight = preparation.unpack_validation(validation_data)
             validation, validation_targets = self._prepare(validation_x, validation_y, validation_weight,
                                                            validation_batch_size or batch_size, False,
                                                            validation_steps, "validation_data: ")
@@ -314,8 +295,8 @@ class Model(Layer):
         """One optimizer step on one batch; returns the running loss and metrics."""
         self._require_compiled("train_on_batch")
         if class_weight is not None:
-            sample_weight = _class_sample_weights(y, class_weight, sample_weight)
-        source, targets = self._prepare(x, y, sample_weight, len(_first_array(x)), False, None)
+            sample_weight = preparation.class_sample_weights(y, class_weight, sample_weight)
+        source, targets = self._prepare(x, y, sample_weight, preparation.batch_length(x), False, None)
         objectives = self._objectives_for(targets)
         self._place()
         objectives.to(config.get_device())
@@ -326,7 +307,7 @@ class Model(Layer):
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         """Loss and metrics for one batch, without training."""
         self._require_compiled("test_on_batch")
-        source, targets = self._prepare(x, y, sample_weight, len(_first_array(x)), False, None)
+        source, targets = self._prepare(x, y, sample_weight, preparation.batch_length(x), False, None)
         objectives = self._objectives_for(targets)
         self._place()
         objectives.to(config.get_device())
@@ -335,7 +316,7 @@ class Model(Layer):
 
     def predict_on_batch(self, x: Any) -> Any:
         """Outputs for one batch, as NumPy."""
-        return self.predict(x, batch_size=len(_first_array(x)), verbose=0)
+        return self.predict(x, batch_size=preparation.batch_length(x), verbose=0)
 
     def _batch_results(self, objectives: Objectives, return_dict: bool) -> Any:
         results = to_python(objectives.results())
@@ -443,50 +424,9 @@ def _specs_of(x: Any) -> Any:
     return map_structure(lambda t: shapes.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype), x)
 
 
-def _first_array(x: Any) -> Any:
-    leaf = first_leaf(x, lambda v: hasattr(v, "shape") or isinstance(v, (list, tuple)))
-    return leaf if leaf is not None else x
-
-
 def _resolve_verbose(verbose: int | str) -> int:
     if verbose == "auto":
         return 1 if sys.stdout.isatty() else 2
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; got {verbose!r}.")
     return int(verbose)
-
-
-def _unpack_validation(validation_data: Any) -> tuple[Any, Any, Any]:
-    if arrays.is_iterable_dataset(validation_data):
-        return validation_data, None, None
-    if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
-        raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight), or a "
-                         "dataset yielding such tuples.")
-    x, y, *rest = validation_data
-    return x, y, rest[0] if rest else None
-
-
-def _split_validation(x: Any, y: Any, sample_weight: Any, fraction: float, float_types: Any) -> tuple:
-    x = arrays.to_tensor_tree(x, "x", float_types)
-    y = arrays.to_tensor_tree(y, "y", False)
-    sample_weight = arrays.to_tensor_tree(sample_weight, "sample_weight")
-    total = arrays.num_samples(x, y, sample_weight)
-    (x_train, y_train, w_train), (x_val, y_val, w_val) = arrays.split_tail((x, y, sample_weight), fraction, total)
-    return x_train, y_train, w_train, (x_val, y_val, w_val)
-
-
-def _class_sample_weights(y: Any, class_weight: dict, sample_weight: Any) -> torch.Tensor:
-    """Per-sample weights from Keras's `class_weight={class_id: weight}` (integer or one-hot targets)."""
-    if y is None or isinstance(y, (dict, list)) and not hasattr(y, "shape") and len(y) and hasattr(y[0], "shape"):
-        raise ValueError("class_weight needs a single array of targets y.")
-    labels = arrays.to_tensor(y, "y", float_type=False)
-    if labels.ndim > 1 and labels.shape[-1] > 1:
-        labels = labels.argmax(dim=-1)
-    labels = labels.reshape(len(labels), -1)[:, 0].long()
-    table = torch.ones(int(max(max(class_weight), labels.max().item())) + 1)
-    for class_id, weight in class_weight.items():
-        table[int(class_id)] = float(weight)
-    weights = table[labels]
-    if sample_weight is not None:
-        weights = weights * arrays.to_tensor(sample_weight, "sample_weight").reshape(-1)
-    return weights
