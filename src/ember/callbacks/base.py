@@ -66,14 +66,19 @@ class CallbackList:
         for legacy, modern in (("on_batch_begin", "on_train_batch_begin"), ("on_batch_end", "on_train_batch_end")):
             self._active[modern] += [getattr(c, legacy) for c in self.callbacks if _overrides(c, legacy)]
         for hook, functions in self._active.items():  # one dispatcher per hook, made once
-            setattr(self, hook, _dispatcher(functions))
+            setattr(self, hook, _dispatcher(functions, "batch" in hook or "epoch" in hook))
 
 
-def _dispatcher(functions: list[Callable]) -> Callable:
+def _dispatcher(functions: list[Callable], takes_index: bool) -> Callable:
+    """Calls each function with the hook's arguments; a hook called without logs passes `{}`, so
+    that every callback receives a logs dict, as in Keras."""
     if not functions:
         return lambda *args: None
+    arity = 2 if takes_index else 1
 
     def call(*args: Any) -> None:
+        if len(args) < arity:
+            args = (*args, {})
         for function in functions:
             function(*args)
 

@@ -25,10 +25,13 @@ class Prepared(NamedTuple):
     streamed: bool  # whether the data comes batch by batch from an iterable
 
 
-def check_fit_arguments(epochs: Any, initial_epoch: int, batch_size: int | None) -> int:
+def check_fit_arguments(epochs: Any, initial_epoch: int, batch_size: int | None, validation_freq: Any = 1) -> int:
     """The checks `fit` makes of its loop arguments (a GAN's `fit` too); returns the batch size."""
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1 or initial_epoch >= epochs:
         raise ValueError(f"epochs must be an integer above initial_epoch ({initial_epoch}); got {epochs!r}.")
+    if not isinstance(validation_freq, int) or isinstance(validation_freq, bool) or validation_freq < 1:
+        raise ValueError(f"validation_freq must be a positive integer (validate every that many epochs); "
+                         f"got {validation_freq!r}.")
     return batch_size_or_default(batch_size)
 
 

@@ -20,6 +20,7 @@ from ember.data import preparation
 from ember.layers import shapes
 from ember.layers.base import Layer
 from ember.callbacks.base import CallbackList, TerminateOnNaN
+from ember.models.summary import summary_text
 from ember.training.engine import Engine, to_python
 from ember.callbacks.history import History
 from ember.training.objectives import Objectives, compile_config, loss_from_config
@@ -141,8 +142,23 @@ class Model(Layer):
                 jit_compile: Any = "auto", auto_scale_loss: bool = True, precision: Any = None) -> None:
         """Sets the optimizer, loss(es) and metrics used by `fit` and `evaluate` (Keras's arguments).
 
-        `precision`: "float32", "mixed_bfloat16" or "mixed_float16" (see `ember.mixed_precision`);
-        None takes the global policy.
+        Args:
+            optimizer: a name ("adam", "sgd", ...) or an `ember.optimizers` object.
+            loss: a name, a `Loss` object or a function `(y_true, y_pred) -> loss`; a list or dict of
+                them (by output name) for several outputs.
+            loss_weights: one float per output, multiplying its loss in the total.
+            metrics: names or `Metric` objects ("accuracy" is resolved from the loss and shapes);
+                they see the padding mask, not the sample weights. `weighted_metrics`: the same, also
+                weighted by `sample_weight` / `class_weight` (logged as `weighted_<name>` on a clash).
+            run_eagerly: True runs every step eagerly through autograd (for debugging); it overrides
+                `jit_compile`.
+            steps_per_execution: batches per call of the step loop: batch-level callbacks (and the
+                progress bar) run once per that many batches, as Keras does.
+            jit_compile: "auto" (CUDA graphs on a GPU, the hand-derived dense step on the CPU where it
+                applies), True (`torch.compile`) or False (eager); see `ember.training.steps`.
+            auto_scale_loss: under "mixed_float16", scale the loss against float16 underflow.
+            precision: "float32", "mixed_bfloat16" or "mixed_float16" (see `ember.mixed_precision`);
+                None takes the global policy.
         """
         if loss is None:
             raise ValueError("compile() needs a loss, e.g. loss='sparse_categorical_crossentropy' for integer "
@@ -150,31 +166,43 @@ class Model(Layer):
         for spec in flatten(loss) if isinstance(loss, (list, dict)) else [loss]:
             if spec is not None:
                 losses.get(spec)  # unknown names fail here, listing the valid ones
-        for spec in flatten(metrics) if metrics is not None else []:
-            metrics_module.get(spec)
+        for spec in flatten([metrics, weighted_metrics]):
+            if spec is not None:
+                metrics_module.get(spec)  # unknown names fail here too
         if jit_compile not in ("auto", True, False):
             raise ValueError(f"jit_compile must be 'auto', True or False; got {jit_compile!r}.")
+        if not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool) \
+                or steps_per_execution < 1:
+            raise ValueError(f"steps_per_execution must be a positive integer; got {steps_per_execution!r}.")
+        for name, value in (("run_eagerly", run_eagerly), ("auto_scale_loss", auto_scale_loss)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be True or False; got {value!r}.")
         self.optimizer = optimizers.get(optimizer)
         self._precision = mixed_precision.get(precision)
-        self._compile_arguments = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
-                                   "jit_compile": jit_compile, "precision": self._precision.name}
+        self._compile_arguments = {"loss": loss, "metrics": metrics, "weighted_metrics": weighted_metrics,
+                                   "loss_weights": loss_weights, "jit_compile": jit_compile,
+                                   "precision": self._precision.name, "run_eagerly": run_eagerly,
+                                   "steps_per_execution": steps_per_execution, "auto_scale_loss": auto_scale_loss}
         self._objectives = None
         self.compiled = True
 
     def _engine(self, objectives: Objectives | None) -> Engine:
-        return Engine(self, objectives, self.make_step())
+        return Engine(self, objectives, self.make_step(), self._compile_arguments.get("steps_per_execution", 1))
 
     def make_step(self) -> Step:
         """The step that `fit`, `evaluate` and `predict` run each batch through; its `kind` says how
         ("hand_derived", "graphed", "compiled", "eager"; see `ember.training.steps`). Made for the
         current compile settings, device and layers, and kept while they stay, so that a compiled
         step is compiled once, not at every call."""
-        kind = steps.step_kind(self._compile_arguments.get("jit_compile", "auto"), config.get_device())
+        arguments = self._compile_arguments
+        eager = arguments.get("run_eagerly", False)
+        kind = "eager" if eager else steps.step_kind(arguments.get("jit_compile", "auto"), config.get_device())
+        scale_loss = arguments.get("auto_scale_loss", True)
         objectives = self._objectives
-        key = (id(objectives), id(self.optimizer), self.precision_policy.name, kind,
+        key = (id(objectives), id(self.optimizer), self.precision_policy.name, kind, scale_loss,
                tuple(map(id, self.modules())), tuple(map(id, self.parameters())))
         if getattr(self, "_step_key", None) != key:
-            self._step = steps.make_step(self, objectives, self.optimizer, self.precision_policy, kind)
+            self._step = steps.make_step(self, objectives, self.optimizer, self.precision_policy, kind, scale_loss)
             self._step_key = key
         return self._step
 
@@ -192,7 +220,7 @@ class Model(Layer):
         if self._objectives is None:
             arguments = self._compile_arguments
             self._objectives = Objectives(arguments["loss"], arguments["metrics"], arguments["loss_weights"],
-                                          self.output_names)
+                                          self.output_names, arguments.get("weighted_metrics"))
         self._objectives.resolve(targets, [spec.shape for spec in self._output_specs])
         return self._objectives
 
@@ -223,9 +251,24 @@ class Model(Layer):
             sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
             validation_steps: int | None = None, validation_batch_size: int | None = None,
             validation_freq: int = 1) -> History:
-        """Trains the model for `epochs` epochs and returns its History (Keras's arguments and defaults)."""
+        """Trains the model for `epochs` epochs and returns its History (Keras's arguments and defaults).
+
+        Args:
+            x: inputs `(samples, ...)`: an array, a list or dict of arrays for several inputs, or a
+                dataset / generator / DataLoader yielding `(x, y)` or `(x, y, sample_weight)` batches.
+            y: targets `(samples, ...)` (a list or dict of them for several outputs); None for a dataset.
+            batch_size: samples per step (32). epochs: the epoch to stop before, counting from 0.
+            validation_split: the last fraction of the arrays (before shuffling) to validate on;
+                `validation_data`: `(x_val, y_val[, sample_weight_val])` or a dataset instead.
+            class_weight: `{class_id: weight}` multiplying each sample's loss by its class's weight.
+            sample_weight: `(samples,)` weights of each sample's loss.
+            steps_per_epoch / validation_steps: batches per epoch / per validation (all by default).
+            validation_freq: validate every that many epochs.
+        Returns: `History`, whose `history` maps "loss", each metric and their "val_" versions to
+            one value per epoch.
+        """
         self._require_compiled("fit")
-        preparation.check_fit_arguments(epochs, initial_epoch, batch_size)
+        preparation.check_fit_arguments(epochs, initial_epoch, batch_size, validation_freq)
         if validation_split and validation_data is not None:
             raise ValueError("Pass either validation_split or validation_data, not both.")
         if validation_split:
@@ -247,7 +290,7 @@ class Model(Layer):
         self.optimizer.build(self.parameters())
         callback_list = self._fit_callbacks(callbacks, epochs, steps_per_epoch or len(source), verbose)
         self._engine(objectives).fit(source, callback_list, epochs, initial_epoch, steps_per_epoch,
-                                     validation, validation_freq)
+                                     validation, validation_freq, validation_steps)
         self.optimizer.finalize_variable_values()  # with use_ema, the model keeps the averaged weights
         return self.history
 
@@ -265,7 +308,11 @@ class Model(Layer):
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto",
                  sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
                  return_dict: bool = False) -> Any:
-        """Loss and metrics on the given data: a list (or a scalar with no metrics), or a dict."""
+        """Loss and metrics on `x` `(samples, ...)` against `y`, in inference mode.
+
+        Returns: the loss and each metric as a list (the loss alone as a float when there are no
+        metrics), or a dict of them with `return_dict=True`.
+        """
         self._require_compiled("evaluate")
         source, targets = self._prepare(x, y, sample_weight, batch_size, False, steps)
         objectives = self._objectives_for(targets)
@@ -283,7 +330,8 @@ class Model(Layer):
     # ------------------------------------------------------------------- predict
     def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto", steps: int | None = None,
                 callbacks: list | None = None) -> Any:
-        """Outputs for `x` as NumPy arrays (a list or dict of them for several outputs)."""
+        """Outputs for `x` `(samples, ...)` in inference mode, as NumPy arrays `(samples, ...)` (a list
+        or dict of them for several outputs), in the order of the samples."""
         source, _ = self._prepare(x, None, None, batch_size, False, steps)
         self._place()
         callback_list = CallbackList(callbacks or [], self, {"steps": steps or len(source)})
@@ -292,7 +340,8 @@ class Model(Layer):
     # ---------------------------------------------------------------- on batches
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
                        return_dict: bool = False) -> Any:
-        """One optimizer step on one batch; returns the running loss and metrics."""
+        """One optimizer step on the whole batch `x` `(batch, ...)`, `y`; returns the running loss and
+        metrics (not reset between calls; `reset_metrics()` does) as a list, a float, or a dict."""
         self._require_compiled("train_on_batch")
         if class_weight is not None:
             sample_weight = preparation.class_sample_weights(y, class_weight, sample_weight)
@@ -305,7 +354,7 @@ class Model(Layer):
         return self._batch_results(objectives, return_dict)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
-        """Loss and metrics for one batch, without training."""
+        """Loss and metrics for the one batch `x` `(batch, ...)`, `y`, in inference mode, without training."""
         self._require_compiled("test_on_batch")
         source, targets = self._prepare(x, y, sample_weight, preparation.batch_length(x), False, None)
         objectives = self._objectives_for(targets)
@@ -315,7 +364,7 @@ class Model(Layer):
         return self._batch_results(objectives, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
-        """Outputs for one batch, as NumPy."""
+        """Outputs for the one batch `x` `(batch, ...)`, as NumPy `(batch, ...)`."""
         return self.predict(x, batch_size=preparation.batch_length(x), verbose=0)
 
     def _batch_results(self, objectives: Objectives, return_dict: bool) -> Any:
@@ -358,10 +407,10 @@ class Model(Layer):
     # ------------------------------------------------------------------ summary
     def summary(self, line_length: int | None = None, positions: Any = None, print_fn: Any = None,
                 expand_nested: bool = False, show_trainable: bool = False) -> None:
-        """Prints each layer with its output shape and parameter count, then the totals."""
-        from ember.models.summary import summary_text
-
-        (print_fn or print)(summary_text(self, line_length or 80))
+        """Prints each layer with its output shape and parameter count, then the totals (Keras's
+        arguments: `positions` are the column ends, `print_fn` receives the text instead of `print`,
+        `expand_nested` lists nested models' layers, `show_trainable` adds a Trainable column)."""
+        (print_fn or print)(summary_text(self, line_length or 80, positions, expand_nested, show_trainable))
 
     # -------------------------------------------------------------------- saving
     def save(self, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True) -> None:
@@ -389,7 +438,10 @@ class Model(Layer):
         """Compiles again from `get_compile_config()`'s output and the optimizers read from a file."""
         self.compile(optimizer=saved_optimizers.get("optimizer", config["optimizer"]),
                      loss=loss_from_config(config["loss"]), metrics=config["metrics"],
-                     loss_weights=config["loss_weights"], precision=config.get("precision"))
+                     weighted_metrics=config.get("weighted_metrics"), loss_weights=config["loss_weights"],
+                     precision=config.get("precision"), run_eagerly=config.get("run_eagerly", False),
+                     steps_per_execution=config.get("steps_per_execution", 1),
+                     auto_scale_loss=config.get("auto_scale_loss", True))
 
     def optimizers_to_save(self) -> dict[str, tuple[Any, Any]]:
         """{file key: (optimizer, the parameters it trains)}."""

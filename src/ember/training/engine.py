@@ -68,16 +68,20 @@ class Engine:
     the device-side trackers that the logs read (a GAN's trackers for a GAN).
     """
 
-    def __init__(self, model: Any, objectives: Any, step: Step) -> None:
+    def __init__(self, model: Any, objectives: Any, step: Step, steps_per_execution: int = 1) -> None:
         self.model, self.objectives, self.step = model, objectives, step
+        self.steps_per_execution = steps_per_execution  # batches between batch-level callbacks
 
     def fit(self, source: Any, callbacks: CallbackList, epochs: int, initial_epoch: int = 0,
-            steps_per_epoch: int | None = None, validation: Any = None, validation_freq: int = 1) -> None:
+            steps_per_epoch: int | None = None, validation: Any = None, validation_freq: int = 1,
+            validation_steps: int | None = None) -> None:
+        """`epochs` epochs of `source` from `initial_epoch`, evaluating `validation` (a source, at most
+        `validation_steps` batches of it) every `validation_freq` epochs."""
         self.model.stop_training = False
         callbacks.on_train_begin()
         try:
             epoch_logs = self._epochs(source, callbacks, epochs, initial_epoch, steps_per_epoch, validation,
-                                      validation_freq)
+                                      validation_freq, validation_steps)
         finally:
             self.step.finish()
         callbacks.on_train_end(epoch_logs)
@@ -93,24 +97,26 @@ class Engine:
             self.step.finish()
 
     def _epochs(self, source: Any, callbacks: CallbackList, epochs: int, initial_epoch: int,
-                steps_per_epoch: int | None, validation: Any, validation_freq: int) -> dict[str, Any]:
+                steps_per_epoch: int | None, validation: Any, validation_freq: int,
+                validation_steps: int | None) -> dict[str, Any]:
         model, logs = self.model, Logs(self.objectives)
         epoch_logs: dict[str, Any] = {}
         for epoch in range(initial_epoch, epochs):
             self.objectives.reset()
             model.train()
             callbacks.on_epoch_begin(epoch)
-            for step, batch in enumerate(_limit(source.epoch(), steps_per_epoch)):
-                callbacks.on_train_batch_begin(step)
-                self.step.train(batch)
+            for first, last, batches in self._executions(source, steps_per_epoch):
+                callbacks.on_train_batch_begin(first)
+                for batch in batches:
+                    self.step.train(batch)
                 logs.invalidate()
-                callbacks.on_train_batch_end(step, logs)
+                callbacks.on_train_batch_end(last, logs)
                 if model.stop_training:
                     break
             logs.invalidate()
             epoch_logs = logs.materialize()
             if validation is not None and (epoch + 1) % validation_freq == 0 and np.isfinite(epoch_logs["loss"]):
-                validation_logs = self.evaluate(validation, callbacks)
+                validation_logs = self.evaluate(validation, callbacks, validation_steps)
                 epoch_logs.update({f"val_{key}": value for key, value in validation_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
             if model.stop_training:
@@ -123,11 +129,12 @@ class Engine:
         self.objectives.reset()
         model.eval()
         callbacks.on_test_begin()
-        for step, batch in enumerate(_limit(source.epoch(), steps)):
-            callbacks.on_test_batch_begin(step)
-            self.step.test(batch)
+        for first, last, batches in self._executions(source, steps):
+            callbacks.on_test_batch_begin(first)
+            for batch in batches:
+                self.step.test(batch)
             logs.invalidate()
-            callbacks.on_test_batch_end(step, logs)
+            callbacks.on_test_batch_end(last, logs)
         logs.invalidate()
         results = logs.materialize()
         callbacks.on_test_end(results)
@@ -140,15 +147,27 @@ class Engine:
         model.eval()
         callbacks.on_predict_begin()
         outputs = []
-        for step, batch in enumerate(_limit(source.epoch(), steps)):
-            callbacks.on_predict_batch_begin(step)
-            outputs.append(self.step.predict(batch))
-            callbacks.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        for first, last, batches in self._executions(source, steps):
+            callbacks.on_predict_batch_begin(first)
+            outputs.extend(self.step.predict(batch) for batch in batches)
+            callbacks.on_predict_batch_end(last, {"outputs": outputs[-1]})
         callbacks.on_predict_end()
         model.train(was_training)
         if not outputs:
             raise ValueError("predict() got no data: the input has no samples.")
         return _concatenate(outputs)
+
+
+    def _executions(self, source: Any, steps: int | None) -> Iterator[tuple[int, int, list]]:
+        """(first batch index, last batch index, batches) per `steps_per_execution` batches of an epoch."""
+        batches = _limit(source.epoch(), steps)
+        size, first = self.steps_per_execution, 0
+        while True:
+            group = [next(batches, None)] if size == 1 else list(itertools.islice(batches, size))
+            if not group or group[0] is None:
+                return
+            yield first, first + len(group) - 1, group
+            first += len(group)
 
 
 def _limit(batches: Iterator, steps: int | None) -> Iterator:

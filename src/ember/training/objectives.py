@@ -52,16 +52,23 @@ class LossTracker(metrics_module.Metric):
 
 
 class Objectives:
-    """The compiled losses and metrics for a model with `output_names` outputs."""
+    """The compiled losses and metrics for a model with `output_names` outputs.
 
-    def __init__(self, loss: Any, metrics: Any, loss_weights: Any, output_names: list[str]) -> None:
+    As in Keras, `metrics` see the padding mask but not the sample weights (nor `class_weight`);
+    `weighted_metrics` see both. A weighted metric whose name is taken is logged as `weighted_<name>`.
+    """
+
+    def __init__(self, loss: Any, metrics: Any, loss_weights: Any, output_names: list[str],
+                 weighted_metrics: Any = None) -> None:
         self.output_names = output_names
         self.losses = self._per_output(loss, "loss", allow_none=False)
         self.losses = [losses_module.get(item) for item in self.losses]
         weights = self._per_output(loss_weights, "loss_weights") if loss_weights is not None else None
         self.loss_weights = [1.0 if w is None else float(w) for w in (weights or [None] * len(output_names))]
         self._metric_specs = self._metrics_per_output(metrics)
+        self._weighted_metric_specs = self._metrics_per_output(weighted_metrics)
         self.metrics: list[list[metrics_module.Metric]] | None = None  # resolved once shapes are known
+        self.weighted_metrics: list[list[metrics_module.Metric]] = [[] for _ in output_names]
         self.loss_tracker = LossTracker()
         self._single_output = len(output_names) == 1
         self.output_loss_trackers = [metrics_module.Mean(f"{name}_loss") for name in output_names] \
@@ -109,15 +116,26 @@ class Objectives:
             loss.validate_targets(target, shape)
             _check_target_shape(loss, target, shape, name if len(self.output_names) > 1 else None)
         if self.metrics is None:
-            self.metrics = []
-            for specs, loss, target, shape, name in zip(self._metric_specs, self.losses, targets, output_shapes,
-                                                        self.output_names):
-                target_shape = tuple(target.shape) if target is not None else ()
-                resolved = [metrics_module.get(spec, loss, shape, target_shape) for spec in specs]
-                if len(self.output_names) > 1:
-                    for metric in resolved:
-                        metric.name = f"{name}_{metric.name}"
-                self.metrics.append(resolved)
+            self.metrics = self._resolve_metrics(self._metric_specs, targets, output_shapes)
+            self.weighted_metrics = self._resolve_metrics(self._weighted_metric_specs, targets, output_shapes)
+            taken = {"loss", *(tracker.name for tracker in self.output_loss_trackers),
+                     *(metric.name for metric in flatten(self.metrics))}
+            for metric in flatten(self.weighted_metrics):
+                if metric.name in taken:
+                    metric.name = f"weighted_{metric.name}"
+                taken.add(metric.name)
+
+    def _resolve_metrics(self, specs_per_output: list[list[Any]], targets: list, output_shapes: list[tuple]) -> list:
+        resolved_per_output = []
+        for specs, loss, target, shape, name in zip(specs_per_output, self.losses, targets, output_shapes,
+                                                    self.output_names):
+            target_shape = tuple(target.shape) if target is not None else ()
+            resolved = [metrics_module.get(spec, loss, shape, target_shape) for spec in specs]
+            if len(self.output_names) > 1:
+                for metric in resolved:
+                    metric.name = f"{name}_{metric.name}"
+            resolved_per_output.append(resolved)
+        return resolved_per_output
 
     def split_targets(self, targets: Any) -> list:
         """Targets as one entry per output, from a tensor, a list or a dict keyed by output name."""
@@ -139,7 +157,8 @@ class Objectives:
             metric.to(device)
 
     def all_trackers(self) -> list[metrics_module.Metric]:
-        return [self.loss_tracker, *self.output_loss_trackers, *flatten(self.metrics or [])]
+        return [self.loss_tracker, *self.output_loss_trackers, *flatten(self.metrics or []),
+                *flatten(self.weighted_metrics)]
 
     def reset(self) -> None:
         for metric in self.all_trackers():
@@ -186,22 +205,32 @@ class Objectives:
                 if value is not None:
                     tracker.update_state(value)
         if self._single_output and isinstance(targets, torch.Tensor):
-            sample_weight = with_mask(sample_weight, predictions)
-            for metric in self.metrics[0]:
-                metric.update_state(targets, predictions, sample_weight)
+            self._update_metrics(self.metrics[0], self.weighted_metrics[0], targets, predictions, sample_weight)
             return
         outputs = predictions if len(self.output_names) > 1 else [predictions]
         weights = self.split_targets(sample_weight) if sample_weight is not None else [None] * len(outputs)
-        for metrics, target, output, weight in zip(self.metrics or [], self.split_targets(targets), outputs, weights):
+        for metrics, weighted, target, output, weight in zip(self.metrics or [], self.weighted_metrics,
+                                                             self.split_targets(targets), outputs, weights):
             if target is not None:
-                for metric in metrics:
-                    metric.update_state(target, output, with_mask(weight, output))
+                self._update_metrics(metrics, weighted, target, output, weight)
+
+    @staticmethod
+    def _update_metrics(metrics: list, weighted: list, target: torch.Tensor, output: torch.Tensor,
+                        sample_weight: torch.Tensor | None) -> None:
+        mask = with_mask(None, output)
+        for metric in metrics:
+            metric.update_state(target, output, mask)
+        if weighted:
+            weights = with_mask(sample_weight, output)
+            for metric in weighted:
+                metric.update_state(target, output, weights)
 
     def results(self) -> dict[str, torch.Tensor]:
         """Current values as device tensors, named as Keras names them in logs."""
         values = {"loss": self.loss_tracker.result()}
         values.update({tracker.name: tracker.result() for tracker in self.output_loss_trackers})
         values.update({metric.name: metric.result() for metric in flatten(self.metrics or [])})
+        values.update({metric.name: metric.result() for metric in flatten(self.weighted_metrics)})
         return values
 
 
@@ -249,8 +278,13 @@ def compile_config(arguments: dict[str, Any], optimizer: Any) -> dict[str, Any] 
     metric_names = arguments["metrics"]
     if any(not isinstance(m, str) for m in _flatten_specs(metric_names)):
         metric_names = [m if isinstance(m, str) else type(m).__name__ for m in _flatten_specs(metric_names)]
+    weighted_names = [m if isinstance(m, str) else type(m).__name__
+                      for m in _flatten_specs(arguments.get("weighted_metrics"))] or None
     return {"optimizer": optimizers.serialize(optimizer), "loss": loss, "metrics": metric_names,
-            "loss_weights": arguments["loss_weights"], "precision": arguments.get("precision", "float32")}
+            "weighted_metrics": weighted_names, "loss_weights": arguments["loss_weights"],
+            "precision": arguments.get("precision", "float32"), "run_eagerly": arguments.get("run_eagerly", False),
+            "steps_per_execution": arguments.get("steps_per_execution", 1),
+            "auto_scale_loss": arguments.get("auto_scale_loss", True)}
 
 
 def loss_from_config(config: Any) -> Any:
