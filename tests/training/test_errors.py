@@ -101,3 +101,42 @@ def test_channels_first_data_into_a_channels_last_model():
         cnn().predict(np.zeros((2, 1, 28, 28)), verbose=0)
     with pytest.raises(ValueError, match=r"Add a channels axis"):
         cnn().predict(np.zeros((2, 28, 28)), verbose=0)
+
+
+def test_a_cnn_without_flatten_is_told_to_add_flatten_not_to_change_the_loss():
+    """The tutorials' CNN that forgets Flatten: Dense layers straight after pooling keep (5, 5)."""
+    model = ember.Sequential([layers.Input((12, 12, 1)), layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(),
+                              layers.Dense(16, activation="relu"), layers.Dense(10, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    x = np.random.default_rng(0).random((64, 12, 12, 1)).astype("float32")
+    one_hot = np.eye(10, dtype="float32")[np.arange(64) % 10]
+    with pytest.raises(ValueError) as caught:
+        model.fit(x, one_hot, verbose=0)
+    message = str(caught.value)
+    assert "(batch, 5, 5, 10)" in message and "fewer axes" in message and "Flatten()" in message
+    assert "GlobalAveragePooling2D" in message and "sparse_categorical_crossentropy" not in message
+    model.compile("adam", "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"\(batch, 5, 5, 10\).*fewer axes.*Flatten\(\)"):
+        model.fit(x, np.arange(64) % 10, verbose=0)
+
+
+def test_sequence_outputs_with_per_step_targets_are_not_mistaken_for_a_missing_flatten():
+    model = ember.Sequential([layers.Input((6,), dtype="int64"), layers.Embedding(20, 4),
+                              layers.LSTM(5, return_sequences=True), layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    tokens = np.random.default_rng(0).integers(0, 20, size=(8, 6))
+    model.fit(tokens, tokens % 3, verbose=0)  # (batch, steps) ids for (batch, steps, 3) outputs: fine
+    model.compile("adam", "mse")
+    with pytest.raises(ValueError, match="return_sequences=False"):
+        model.fit(tokens, np.zeros((8, 3), "float32"), verbose=0)
+
+
+def test_a_dict_of_targets_for_a_single_output_model_gets_a_clear_error():
+    model = ember.Sequential([layers.Input((4,)), layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = np.random.default_rng(0).random((10, 4)).astype("float32"), np.arange(10) % 3
+    for arguments in ({}, {"class_weight": {0: 1.0, 1: 2.0}}):
+        with pytest.raises(ValueError, match=r"one output \('output'\) but y is a dict with 2 entries|single output"):
+            model.fit(x, {"labels": y, "other": y}, verbose=0, **arguments)
+    history = model.fit(x, {"labels": y}, class_weight={0: 1.0, 1: 2.0}, verbose=0).history  # one entry: the array
+    assert set(history) == {"loss", "accuracy"}

@@ -91,8 +91,11 @@ def split_validation(x: Any, y: Any, sample_weight: Any, fraction: float, float_
 
 def class_sample_weights(y: Any, class_weight: dict, sample_weight: Any) -> torch.Tensor:
     """Per-sample weights from Keras's `class_weight={class_id: weight}` (integer or one-hot targets)."""
-    if y is None or isinstance(y, (dict, list)) and not hasattr(y, "shape") and len(y) and hasattr(y[0], "shape"):
-        raise ValueError("class_weight needs a single array of targets y.")
+    if isinstance(y, dict) and len(y) == 1:
+        y = next(iter(y.values()))
+    if y is None or isinstance(y, dict) or isinstance(y, list) and len(y) and hasattr(y[0], "shape"):
+        raise ValueError("class_weight needs the targets of a single output: one array y (or a dict with one "
+                         "entry); for several outputs, pass sample_weight per output instead.")
     labels = arrays.to_tensor(y, "y", float_type=False)
     if labels.ndim > 1 and labels.shape[-1] > 1:
         labels = labels.argmax(dim=-1)

@@ -113,6 +113,7 @@ class Objectives:
         for loss, target, shape, name in zip(self.losses, targets, output_shapes, self.output_names):
             if target is None:
                 continue
+            _check_output_keeps_no_extra_axes(loss, target, shape, name if len(self.output_names) > 1 else None)
             loss.validate_targets(target, shape)
             _check_target_shape(loss, target, shape, name if len(self.output_names) > 1 else None)
         if self.metrics is None:
@@ -143,7 +144,11 @@ class Objectives:
             if isinstance(targets, (list, tuple)) and len(targets) == 1:
                 return [targets[0]]
             if isinstance(targets, dict):
-                return [targets.get(self.output_names[0], next(iter(targets.values()), None))]
+                if len(targets) != 1:
+                    raise ValueError(f"The model has one output ({self.output_names[0]!r}) but y is a dict with "
+                                     f"{len(targets)} entries {sorted(targets)}; pass the target array itself, or "
+                                     f"a dict with one entry, e.g. {{{self.output_names[0]!r}: y}}.")
+                return [next(iter(targets.values()))]
             return [targets]
         if isinstance(targets, dict):
             return [targets.get(name) for name in self.output_names]
@@ -252,6 +257,29 @@ def _as_list(spec: Any) -> list:
     if spec is None:
         return []
     return list(spec) if isinstance(spec, (list, tuple)) else [spec]
+
+
+def _check_output_keeps_no_extra_axes(loss: losses_module.Loss, target: torch.Tensor, shape: tuple,
+                                      output: str | None) -> None:
+    """Catches the classic CNN without `Flatten`: Dense layers straight after convolutions or
+    pooling act on the last axis only, so the output keeps its spatial axes, e.g. (batch, 5, 5, 10),
+    while the targets are (batch, 10) (or class ids (batch,))."""
+    sparse = isinstance(loss, losses_module.SparseCategoricalCrossentropy)
+    expected_rank = len(shape) - 1 if sparse else len(shape)
+    if len(shape) < 3 or target.ndim >= expected_rank or target.ndim > 2:
+        return
+    where = f" '{output}'" if output else ""
+    classes, kept = shape[-1], tuple(shape[1:-1])
+    wanted = "(batch,)" if sparse else f"(batch, {classes})"
+    pooling = {3: "GlobalAveragePooling1D", 4: "GlobalAveragePooling2D"}.get(len(shape), "GlobalAveragePooling3D")
+    sequences = " For a recurrent model, give its last recurrent layer return_sequences=False." \
+        if len(shape) == 3 else ""
+    raise ValueError(
+        f"The model's output{where} has shape (batch, {', '.join(map(str, shape[1:]))}), but the targets have shape "
+        f"{tuple(target.shape)}: fewer axes than the output. A Dense layer acts on the last axis only, so the axes "
+        f"{kept} of the convolution or pooling before it are kept. Add layers.Flatten() (or a global pooling layer, "
+        f"layers.{pooling}()) before the first Dense layer, so that the output is (batch, {classes}) like the "
+        f"targets {wanted}.{sequences}")
 
 
 def _check_target_shape(loss: losses_module.Loss, target: torch.Tensor, shape: tuple, output: str | None) -> None:
