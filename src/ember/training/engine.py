@@ -175,13 +175,18 @@ def _limit(batches: Iterator, steps: int | None) -> Iterator:
 
 
 def _concatenate(outputs: list[Any]) -> Any:
-    """Per-batch outputs joined along the batch axis, as NumPy (one transfer per output)."""
+    """Per-batch outputs joined along the batch axis, as NumPy (one transfer per output). Detached:
+    a layer may return a view of its weights (PositionEmbedding), which still requires grad."""
     first = outputs[0]
+
+    def join(parts: list[torch.Tensor]) -> np.ndarray:
+        return torch.cat(parts).detach().cpu().numpy()
+
     if isinstance(first, torch.Tensor):
-        return torch.cat(outputs).cpu().numpy()
+        return join(outputs)
     if isinstance(first, dict):
-        return {key: torch.cat([o[key] for o in outputs]).cpu().numpy() for key in first}
+        return {key: join([o[key] for o in outputs]) for key in first}
     if isinstance(first, (list, tuple)):
-        return [torch.cat([o[i] for o in outputs]).cpu().numpy() for i in range(len(first))]
+        return [join([o[i] for o in outputs]) for i in range(len(first))]
     raise TypeError(f"predict: the model returned {type(first).__name__}; expected tensors (or lists or dicts "
                     "of them).")
