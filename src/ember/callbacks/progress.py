@@ -67,3 +67,12 @@ class ProgbarLogger(Callback):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def resolve_verbose(verbose: int | str) -> int:
+    """Keras's `verbose`: 0 silent, 1 a progress bar, 2 one line per epoch; "auto" is 1 on a terminal, else 2."""
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; got {verbose!r}.")
+    return int(verbose)

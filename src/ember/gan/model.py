@@ -78,8 +78,8 @@ class GAN(Model):
             gradient_penalty_weight: lambda of the Wasserstein gradient penalty.
             ema_decay: keep an exponential moving average of the generator's weights with this decay
                 (e.g. 0.999); `generate` then samples from the average.
-            jit_compile: accepted for Keras compatibility (and saved with the model); a GAN's step
-                always runs eagerly: neither `torch.compile` nor CUDA graphs are applied to it yet.
+            jit_compile: "auto" or False; a GAN's step always runs eagerly (True is refused:
+                neither `torch.compile` nor CUDA graphs are applied to it yet).
         """
         loss = _loss_name(loss_fn if loss_fn is not None else loss)
         if not 0.0 <= label_smoothing < 1.0:
@@ -90,8 +90,9 @@ class GAN(Model):
             raise ValueError(f"d_steps must be a positive integer; got {d_steps!r}.")
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"ema_decay must be between 0 and 1 (e.g. 0.999), or None; got {ema_decay!r}.")
-        if jit_compile not in ("auto", True, False):
-            raise ValueError(f"jit_compile must be 'auto', True or False; got {jit_compile!r}.")
+        if jit_compile not in ("auto", False):
+            raise ValueError(f"A GAN's adversarial step runs eagerly: jit_compile must be 'auto' or False; got "
+                             f"{jit_compile!r}. (Neither torch.compile nor CUDA graphs are applied to it yet.)")
         self.d_optimizer, self.g_optimizer = optimizers.get(d_optimizer), optimizers.get(g_optimizer)
         if self.d_optimizer is self.g_optimizer:
             raise ValueError("Give the discriminator and the generator two optimizer objects; one optimizer "
@@ -103,7 +104,6 @@ class GAN(Model):
         elif self.generator_ema is None:
             self.generator_ema = self._average_of(self.generator)
         self._check_networks()
-        self._compile_arguments = {"jit_compile": jit_compile}
         self.compiled = self.built = True
 
     def _check_networks(self) -> None:

@@ -145,3 +145,41 @@ def _quiet_fake_tensor_logs() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(previous)
+
+
+def check_data_shapes(owner: str, expected: Any, given: list[tuple], hint: str = "") -> None:
+    """Data shapes `given` (one per input, batch first) against the `expected` input shape(s) a
+    model was built for; a ValueError names both and the likely fix. `hint` follows the expected shape."""
+    wanted = [expected] if isinstance(expected, tuple) else list(flatten_shapes(expected))
+    if len(given) != len(wanted):
+        raise ValueError(f"{owner} expects {len(wanted)} input(s); got {len(given)}.")
+    for index, (got, want) in enumerate(zip(given, wanted)):
+        compatible = len(got) == len(want) and all(w is None or g is None or g == w for g, w in zip(got[1:], want[1:]))
+        if not compatible:
+            which = f"input {index} " if len(wanted) > 1 else "input "
+            raise ValueError(f"{owner} expects {which}shape {describe(want)}{hint}; got data of shape "
+                             f"{describe(got)}. {_shape_fix(tuple(got), tuple(want))}")
+
+
+def _shape_fix(got: tuple, want: tuple) -> str:
+    """The most likely fix for data of shape `got` given to a model that wants `want`."""
+    if len(got) == len(want) == 4:
+        if got[1:] == (want[3], want[1], want[2]):
+            return ("The data looks channels-first (batch, channels, height, width); ember, like Keras, is "
+                    "channels-last: pass x.transpose(0, 2, 3, 1), or build the layers with "
+                    "data_format='channels_first'.")
+        if got[1:3] == want[1:3] and got[3] != want[3]:
+            return (f"The images have {got[3]} channels but the model was built for {want[3]} (e.g. colour "
+                    "images into a grayscale model): convert the images, or build the model with "
+                    f"input shape {(want[1], want[2], got[3])}.")
+    if len(got) == len(want) - 1 and len(want) == 4:
+        return "Add a channels axis, e.g. x[..., None]."
+    return "Reshape the data (e.g. x.reshape(len(x), -1) to flatten images) or change the model's input shape."
+
+
+def flatten_shapes(structure: Any) -> list[tuple]:
+    if isinstance(structure, tuple):
+        return [structure]
+    if isinstance(structure, dict):
+        return [s for value in structure.values() for s in flatten_shapes(value)]
+    return [s for value in structure for s in flatten_shapes(value)]

@@ -8,13 +8,12 @@ callbacks and hands them to the training engine. Subclass it with a `call()` (Ke
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import torch
 from torch import nn
 
-from ember import config, losses, metrics as metrics_module, mixed_precision, optimizers, saving
+from ember import config, metrics as metrics_module, mixed_precision, optimizers, saving
 from ember._tree import first_leaf, flatten, map_structure
 from ember.data import preparation
 from ember.layers import shapes
@@ -23,10 +22,14 @@ from ember.callbacks.base import CallbackList, TerminateOnNaN
 from ember.models.summary import summary_text
 from ember.training.engine import Engine, to_python
 from ember.callbacks.history import History
-from ember.training.objectives import Objectives, compile_config, loss_from_config
+from ember.training.compile_settings import CompileSettings
+from ember.training.objectives import Objectives
 from ember.training import steps
 from ember.training.step import Step
-from ember.callbacks.progress import ProgbarLogger, format_logs
+from ember.callbacks.progress import ProgbarLogger, format_logs, resolve_verbose
+
+
+UNCOMPILED = CompileSettings(loss="mse")  # the defaults a model that predicts before compile() uses
 
 
 class Model(Layer):
@@ -49,7 +52,7 @@ class Model(Layer):
         self.stop_training = False
         self.stopped_on_nonfinite_loss = False
         self.history: History | None = None
-        self._compile_arguments: dict[str, Any] = {}
+        self._settings = UNCOMPILED  # compile()'s arguments
         self._objectives: Objectives | None = None
         self._output_specs: list[shapes.TensorSpec] | None = None
 
@@ -110,28 +113,14 @@ class Model(Layer):
     def _infer_outputs(self, specs: Any) -> list[shapes.TensorSpec]:
         """Runs the model on fake inputs: builds every layer, checks shapes, learns the outputs."""
         if self.built and self.input_spec_shape is not None:
-            self._check_input_shapes(specs)
+            shapes.check_data_shapes(f"Model '{self.name}'", self.input_spec_shape, [s.shape for s in flatten(specs)],
+                                     self._first_layer_hint())
         outputs = shapes.run_for_shapes(lambda fake: self(fake), specs, module=self)
         self._output_specs = [leaf for leaf in flatten(outputs) if isinstance(leaf, shapes.TensorSpec)]
         if not self.built:
             self.built = True
             self.input_spec_shape = map_structure(lambda s: s.shape, specs)
         return self._output_specs
-
-    def _check_input_shapes(self, specs: Any) -> None:
-        expected = self.input_spec_shape
-        given = [s.shape for s in flatten(specs)]
-        wanted = [expected] if isinstance(expected, tuple) else list(flatten_shapes(expected))
-        if len(given) != len(wanted):
-            raise ValueError(f"Model '{self.name}' expects {len(wanted)} input(s); got {len(given)}.")
-        for index, (got, want) in enumerate(zip(given, wanted)):
-            compatible = len(got) == len(want) and all(w is None or g is None or g == w
-                                                       for g, w in zip(got[1:], want[1:]))
-            if not compatible:
-                which = f"input {index} " if len(wanted) > 1 else "input "
-                raise ValueError(
-                    f"Model '{self.name}' expects {which}shape {shapes.describe(want)}{self._first_layer_hint()}; "
-                    f"got data of shape {shapes.describe(got)}. {_shape_fix(tuple(got), tuple(want))}")
 
     def _first_layer_hint(self) -> str:
         return ""
@@ -160,44 +149,25 @@ class Model(Layer):
             precision: "float32", "mixed_bfloat16" or "mixed_float16" (see `ember.mixed_precision`);
                 None takes the global policy.
         """
-        if loss is None:
-            raise ValueError("compile() needs a loss, e.g. loss='sparse_categorical_crossentropy' for integer "
-                             "class labels, 'categorical_crossentropy' for one-hot labels, 'mse' for regression.")
-        for spec in flatten(loss) if isinstance(loss, (list, dict)) else [loss]:
-            if spec is not None:
-                losses.get(spec)  # unknown names fail here, listing the valid ones
-        for spec in flatten([metrics, weighted_metrics]):
-            if spec is not None:
-                metrics_module.get(spec)  # unknown names fail here too
-        if jit_compile not in ("auto", True, False):
-            raise ValueError(f"jit_compile must be 'auto', True or False; got {jit_compile!r}.")
-        if not isinstance(steps_per_execution, int) or isinstance(steps_per_execution, bool) \
-                or steps_per_execution < 1:
-            raise ValueError(f"steps_per_execution must be a positive integer; got {steps_per_execution!r}.")
-        for name, value in (("run_eagerly", run_eagerly), ("auto_scale_loss", auto_scale_loss)):
-            if not isinstance(value, bool):
-                raise TypeError(f"{name} must be True or False; got {value!r}.")
+        policy = mixed_precision.get(precision)
+        self._settings = CompileSettings(loss, metrics, weighted_metrics, loss_weights, jit_compile, policy.name,
+                                         run_eagerly, steps_per_execution, auto_scale_loss)
         self.optimizer = optimizers.get(optimizer)
-        self._precision = mixed_precision.get(precision)
-        self._compile_arguments = {"loss": loss, "metrics": metrics, "weighted_metrics": weighted_metrics,
-                                   "loss_weights": loss_weights, "jit_compile": jit_compile,
-                                   "precision": self._precision.name, "run_eagerly": run_eagerly,
-                                   "steps_per_execution": steps_per_execution, "auto_scale_loss": auto_scale_loss}
+        self._precision = policy
         self._objectives = None
         self.compiled = True
 
     def _engine(self, objectives: Objectives | None) -> Engine:
-        return Engine(self, objectives, self.make_step(), self._compile_arguments.get("steps_per_execution", 1))
+        return Engine(self, objectives, self.make_step(), self._settings.steps_per_execution)
 
     def make_step(self) -> Step:
         """The step that `fit`, `evaluate` and `predict` run each batch through; its `kind` says how
         ("hand_derived", "graphed", "compiled", "eager"; see `ember.training.steps`). Made for the
         current compile settings, device and layers, and kept while they stay, so that a compiled
         step is compiled once, not at every call."""
-        arguments = self._compile_arguments
-        eager = arguments.get("run_eagerly", False)
-        kind = "eager" if eager else steps.step_kind(arguments.get("jit_compile", "auto"), config.get_device())
-        scale_loss = arguments.get("auto_scale_loss", True)
+        settings = self._settings
+        kind = settings.step_kind(config.get_device())
+        scale_loss = settings.auto_scale_loss
         objectives = self._objectives
         key = (id(objectives), id(self.optimizer), self.precision_policy.name, kind, scale_loss,
                tuple(map(id, self.modules())), tuple(map(id, self.parameters())))
@@ -218,9 +188,7 @@ class Model(Layer):
 
     def _objectives_for(self, targets: Any) -> Objectives:
         if self._objectives is None:
-            arguments = self._compile_arguments
-            self._objectives = Objectives(arguments["loss"], arguments["metrics"], arguments["loss_weights"],
-                                          self.output_names, arguments.get("weighted_metrics"))
+            self._objectives = self._settings.objectives(self.output_names)
         self._objectives.resolve(targets, [spec.shape for spec in self._output_specs])
         return self._objectives
 
@@ -298,7 +266,7 @@ class Model(Layer):
         """The user's callbacks plus TerminateOnNaN, the progress bar and a fresh History."""
         self.stopped_on_nonfinite_loss = False
         self.history = History()
-        verbose = _resolve_verbose(verbose)
+        verbose = resolve_verbose(verbose)
         extra = [] if any(isinstance(c, TerminateOnNaN) for c in callbacks or []) else [TerminateOnNaN()]
         progress = [ProgbarLogger(verbose)] if verbose else []
         return CallbackList(extra + list(callbacks or []) + progress + [self.history], self,
@@ -320,7 +288,7 @@ class Model(Layer):
         objectives.to(config.get_device())
         callback_list = CallbackList(callbacks or [], self, {"steps": steps or len(source)})
         results = self._engine(objectives).evaluate(source, callback_list, steps)
-        if _resolve_verbose(verbose):
+        if resolve_verbose(verbose):
             print(format_logs(results), flush=True)
         if return_dict:
             return results
@@ -430,55 +398,17 @@ class Model(Layer):
 
     def get_compile_config(self) -> dict[str, Any] | None:
         """The `compile` arguments as JSON values, for saving (None when not compiled)."""
-        if not self.compiled:
-            return None
-        return compile_config(self._compile_arguments, self.optimizer)
+        return self._settings.to_config(self.optimizer) if self.compiled else None
 
     def compile_from_config(self, config: dict[str, Any], saved_optimizers: dict[str, Any]) -> None:
         """Compiles again from `get_compile_config()`'s output and the optimizers read from a file."""
         self.compile(optimizer=saved_optimizers.get("optimizer", config["optimizer"]),
-                     loss=loss_from_config(config["loss"]), metrics=config["metrics"],
-                     weighted_metrics=config.get("weighted_metrics"), loss_weights=config["loss_weights"],
-                     precision=config.get("precision"), run_eagerly=config.get("run_eagerly", False),
-                     steps_per_execution=config.get("steps_per_execution", 1),
-                     auto_scale_loss=config.get("auto_scale_loss", True))
+                     **CompileSettings.arguments_from_config(config))
 
     def optimizers_to_save(self) -> dict[str, tuple[Any, Any]]:
         """{file key: (optimizer, the parameters it trains)}."""
         return {"optimizer": (self.optimizer, self.parameters())}
 
 
-def _shape_fix(got: tuple, want: tuple) -> str:
-    """The most likely fix for data of shape `got` given to a model that wants `want`."""
-    if len(got) == len(want) == 4:
-        if got[1:] == (want[3], want[1], want[2]):
-            return ("The data looks channels-first (batch, channels, height, width); ember, like Keras, is "
-                    "channels-last: pass x.transpose(0, 2, 3, 1), or build the layers with "
-                    "data_format='channels_first'.")
-        if got[1:3] == want[1:3] and got[3] != want[3]:
-            return (f"The images have {got[3]} channels but the model was built for {want[3]} (e.g. colour "
-                    "images into a grayscale model): convert the images, or build the model with "
-                    f"input shape {(want[1], want[2], got[3])}.")
-    if len(got) == len(want) - 1 and len(want) == 4:
-        return "Add a channels axis, e.g. x[..., None]."
-    return "Reshape the data (e.g. x.reshape(len(x), -1) to flatten images) or change the model's input shape."
-
-
-def flatten_shapes(structure: Any) -> list[tuple]:
-    if isinstance(structure, tuple):
-        return [structure]
-    if isinstance(structure, dict):
-        return [s for value in structure.values() for s in flatten_shapes(value)]
-    return [s for value in structure for s in flatten_shapes(value)]
-
-
 def _specs_of(x: Any) -> Any:
     return map_structure(lambda t: shapes.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype), x)
-
-
-def _resolve_verbose(verbose: int | str) -> int:
-    if verbose == "auto":
-        return 1 if sys.stdout.isatty() else 2
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1, 2 or 'auto'; got {verbose!r}.")
-    return int(verbose)

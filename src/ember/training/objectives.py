@@ -12,7 +12,6 @@ import torch
 
 from ember import losses as losses_module
 from ember import metrics as metrics_module
-from ember import optimizers
 from ember._tree import flatten
 
 
@@ -293,54 +292,3 @@ def _check_target_shape(loss: losses_module.Loss, target: torch.Tensor, shape: t
     raise ValueError(f"Targets{where} have shape {tuple(target.shape)} but the model outputs shape "
                      f"{shape}; {loss.name} compares them elementwise, so they must match. Change the last "
                      f"layer's units or reshape y.")
-
-
-# ------------------------------------------------------------------ saved form
-def compile_config(arguments: dict[str, Any], optimizer: Any) -> dict[str, Any] | None:
-    """`compile`'s optimizer, loss, metrics, loss weights and precision as JSON values; None when a
-    loss is a plain function that cannot be named in a file."""
-    try:
-        loss = _serialize_loss(arguments["loss"])
-    except TypeError:
-        return None
-    metric_names = arguments["metrics"]
-    if any(not isinstance(m, str) for m in _flatten_specs(metric_names)):
-        metric_names = [m if isinstance(m, str) else type(m).__name__ for m in _flatten_specs(metric_names)]
-    weighted_names = [m if isinstance(m, str) else type(m).__name__
-                      for m in _flatten_specs(arguments.get("weighted_metrics"))] or None
-    return {"optimizer": optimizers.serialize(optimizer), "loss": loss, "metrics": metric_names,
-            "weighted_metrics": weighted_names, "loss_weights": arguments["loss_weights"],
-            "precision": arguments.get("precision", "float32"), "run_eagerly": arguments.get("run_eagerly", False),
-            "steps_per_execution": arguments.get("steps_per_execution", 1),
-            "auto_scale_loss": arguments.get("auto_scale_loss", True)}
-
-
-def loss_from_config(config: Any) -> Any:
-    """A loss specification back from `compile_config`'s JSON form."""
-    if isinstance(config, dict) and "class_name" in config:
-        return losses_module.get(config)
-    if isinstance(config, dict):
-        return {k: loss_from_config(v) for k, v in config.items()}
-    if isinstance(config, list):
-        return [loss_from_config(v) for v in config]
-    return config
-
-
-def _flatten_specs(specs: Any) -> list:
-    if specs is None:
-        return []
-    if isinstance(specs, dict):
-        return [s for v in specs.values() for s in _flatten_specs(v)]
-    if isinstance(specs, (list, tuple)):
-        return [s for v in specs for s in _flatten_specs(v)]
-    return [specs]
-
-
-def _serialize_loss(loss: Any) -> Any:
-    if isinstance(loss, str):
-        return loss
-    if isinstance(loss, dict):
-        return {k: _serialize_loss(v) for k, v in loss.items()}
-    if isinstance(loss, (list, tuple)):
-        return [_serialize_loss(v) for v in loss]
-    return losses_module.serialize(losses_module.get(loss))
