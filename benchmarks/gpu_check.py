@@ -126,6 +126,8 @@ def main() -> int:
         replays = REPLAYS["count"] - before
         notices = [str(w.message) for w in caught if "CUDA graphs" in str(w.message)]
         problems = [f"notice: {notice}" for notice in notices]
+        if graphed.make_step().kind != "graphed":
+            problems.append(f"the step is {graphed.make_step().kind!r}, not 'graphed'")
         if replays < 2 * (len(x) // 32):
             problems.append(f"only {replays} replays")
         for key in eager_history:

@@ -15,19 +15,18 @@ from torch import nn
 
 from ember import config, metrics as metrics_module, mixed_precision, optimizers, saving
 from ember._tree import first_leaf, flatten, map_structure
+from ember.callbacks.base import CallbackList, TerminateOnNaN
+from ember.callbacks.history import History
+from ember.callbacks.progress import ProgbarLogger, format_logs, resolve_verbose
 from ember.data import preparation
 from ember.layers import shapes
 from ember.layers.base import Layer
-from ember.callbacks.base import CallbackList, TerminateOnNaN
 from ember.models.summary import summary_text
-from ember.training.engine import Engine, to_python
-from ember.callbacks.history import History
 from ember.training.compile_settings import CompileSettings
+from ember.training.engine import Engine, to_python
 from ember.training.objectives import Objectives
-from ember.training import steps
 from ember.training.step import Step
-from ember.callbacks.progress import ProgbarLogger, format_logs, resolve_verbose
-
+from ember.training import steps as step_factory
 
 UNCOMPILED = CompileSettings(loss="mse")  # the defaults a model that predicts before compile() uses
 
@@ -172,7 +171,7 @@ class Model(Layer):
         key = (id(objectives), id(self.optimizer), self.precision_policy.name, kind, scale_loss,
                tuple(map(id, self.modules())), tuple(map(id, self.parameters())))
         if getattr(self, "_step_key", None) != key:
-            self._step = steps.make_step(self, objectives, self.optimizer, self.precision_policy, kind, scale_loss)
+            self._step = step_factory.make_step(self, objectives, self.optimizer, self.precision_policy, kind, scale_loss)
             self._step_key = key
         return self._step
 
