@@ -56,11 +56,11 @@ def test_each_step_changes_only_its_own_network():
     step = _step_ready(gan)
     real = torch.as_tensor(_images(16))
     generator_before, discriminator_before = _snapshot(gan.generator), _snapshot(gan.discriminator)
-    step._discriminator_step(real, None)
+    step.discriminator_step(real, None)
     assert _changed(discriminator_before, gan.discriminator)
     assert not _changed(generator_before, gan.generator)
     discriminator_before = _snapshot(gan.discriminator)
-    step._generator_step(16, None)
+    step.generator_step(16, None)
     assert _changed(generator_before, gan.generator)
     assert not _changed(discriminator_before, gan.discriminator)
     assert all(p.requires_grad for p in gan.discriminator.parameters())  # unfrozen again
@@ -123,7 +123,7 @@ def test_weight_average_follows_the_generator_with_its_decay():
     step = _step_ready(gan)
     before = _snapshot(gan.generator_ema)
     assert all(torch.equal(a, b) for a, b in zip(before, gan.generator.parameters()))
-    step._generator_step(8, None)
+    step.generator_step(8, None)
     for old, current, average in zip(before, gan.generator.parameters(), gan.generator_ema.parameters()):
         torch.testing.assert_close(average, 0.9 * old + 0.1 * current.detach())
 

@@ -282,7 +282,7 @@ def test_a_graphed_model_saves_and_reloads_its_optimizer_state(makers, tmp_path)
     state = model.optimizer.state_dict()
     assert all(isinstance(group["lr"], float) for group in state["torch"]["param_groups"])
     model.optimizer.load_state_dict(state)  # keeps the tensor the recorded step reads
-    assert all(group["lr"] is model.optimizer._rate_tensor for group in model.optimizer.torch_optimizer.param_groups)
+    assert all(group["lr"] is model.optimizer.learning_rate_tensor for group in model.optimizer.torch_optimizer.param_groups)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
     _assert_same_training(loaded, model, _fit(loaded, x, y, epochs=1), _fit(model, x, y, epochs=1))
 

@@ -56,15 +56,17 @@ class GANStep(Step):
     def train(self, batch: tuple) -> None:
         real, labels, _ = batch
         gan, size = self.gan, real.shape[0]
-        real_scores, fake_scores, d_loss = self._discriminator_step(real, labels)
+        real_scores, fake_scores, d_loss = self.discriminator_step(real, labels)
         real_accuracy, fake_accuracy = adversarial.decision_accuracy(gan.loss, real_scores, fake_scores)
         self.trackers.d_loss.update(d_loss, size)
         self.trackers.real_accuracy.update_state(real_accuracy)
         self.trackers.fake_accuracy.update_state(fake_accuracy)
         if gan.d_optimizer.iterations % gan.d_steps == 0:
-            self.trackers.g_loss.update(self._generator_step(size, labels), size)
+            self.trackers.g_loss.update(self.generator_step(size, labels), size)
 
-    def _discriminator_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> tuple:
+    def discriminator_step(self, real: torch.Tensor, labels: torch.Tensor | None) -> tuple:
+        """One discriminator update on `real` images `(batch, *image_shape)` and as many fresh fakes;
+        returns (real scores, fake scores, loss). The generator is not touched."""
         gan = self.gan
         with torch.no_grad():
             fake = gan.generator(gan.generator_input(len(real), labels, real.device))
@@ -81,7 +83,8 @@ class GANStep(Step):
         gan.d_optimizer.step()
         return real_scores.detach(), fake_scores.detach(), loss.detach()
 
-    def _generator_step(self, size: int, labels: torch.Tensor | None) -> torch.Tensor:
+    def generator_step(self, size: int, labels: torch.Tensor | None) -> torch.Tensor:
+        """One generator update through the frozen discriminator on `size` fakes; returns the loss."""
         gan = self.gan
         with frozen(self._discriminator_weights):  # the discriminator's weights get no gradient
             fake = gan.generator(gan.generator_input(size, labels, gan.device_of_weights()))

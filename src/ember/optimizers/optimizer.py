@@ -144,6 +144,12 @@ class Optimizer:
         optimizer = self.torch_optimizer
         return optimizer is not None and bool(optimizer.defaults.get("fused")) and len(optimizer.param_groups) == 1
 
+    @property
+    def learning_rate_tensor(self) -> torch.Tensor | None:
+        """The one-element tensor the update reads the learning rate from, after
+        `use_tensor_learning_rate()`; None before."""
+        return self._rate_tensor
+
     def use_tensor_learning_rate(self) -> None:
         """Keeps the learning rate in a one-element tensor on the weights' device, which the update
         reads (a recorded graph sees later changes); setting `learning_rate` fills it in place."""
