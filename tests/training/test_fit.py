@@ -140,3 +140,39 @@ def test_progress_bar_verbose_one_shows_steps(blobs, capsys):
     small_model().fit(x, y, epochs=1, verbose=1)
     out = capsys.readouterr().out
     assert "Epoch 1/1" in out and "10/10" in out
+
+
+class _BatchSequence:
+    """A Keras-style Sequence whose __getitem__ never raises IndexError (slices past the end are empty)."""
+
+    def __init__(self, x, y, batch_size):
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.reads, self.epochs_ended = [], 0
+
+    def __len__(self):
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, index):
+        self.reads.append(index)
+        rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return self.x[rows], self.y[rows]
+
+    def on_epoch_end(self):
+        self.epochs_ended += 1
+
+
+def test_a_batch_sequence_is_read_exactly_len_batches_per_epoch(blobs):
+    x, y = blobs
+    sequence = _BatchSequence(x, y, 64)  # 300 samples: 5 batches
+    model = small_model()
+    history = model.fit(sequence, epochs=2, verbose=0, validation_data=_BatchSequence(x[:100], y[:100], 50))
+    assert sequence.reads == [0] + [0, 1, 2, 3, 4] * 2 and sequence.epochs_ended == 2  # [0]: shapes are learnt
+    assert len(history.history["val_loss"]) == 2
+    assert model.predict(_BatchSequence(x, y, 64), verbose=0).shape == (300, 3)
+
+
+def test_a_torch_dataset_of_single_samples_is_refused_with_the_fix(blobs):
+    x, y = blobs
+    dataset = torch.utils.data.TensorDataset(torch.as_tensor(x), torch.as_tensor(y))
+    with pytest.raises(TypeError, match="DataLoader\\(dataset, batch_size=32"):
+        small_model().fit(dataset, verbose=0)

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 import torch
+import torch.utils.data
 
 from ember import config
 from ember._tree import flatten, map_structure
@@ -149,7 +150,13 @@ class ArraySource:
 
 
 class IterableSource:
-    """Batches from an iterable of `x`, `(x, y)` or `(x, y, sample_weight)`, moved to `device`."""
+    """Batches from an iterable of `x`, `(x, y)` or `(x, y, sample_weight)`, moved to `device`.
+
+    A batch sequence (an object with `__len__` and `__getitem__` returning whole batches, as Keras's
+    `Sequence` and `PyDataset`) is read by index: exactly `len()` batches per epoch, then its
+    `on_epoch_end()` if it has one. (Iterating it would read past its end: such objects rarely
+    raise IndexError there.)
+    """
 
     def __init__(self, iterable: Iterable, device: torch.device, steps: int | None = None,
                  float_inputs: Any = True) -> None:
@@ -168,6 +175,10 @@ class IterableSource:
 
     def first_batch(self) -> Batch:
         """The first batch, converted (a one-shot iterator keeps it for the first epoch)."""
+        if is_batch_sequence(self.iterable):
+            if len(self.iterable) == 0:
+                raise ValueError("The data source yielded no batches: its len() is 0.")
+            return self._to_batch(self.iterable[0])
         iterator = iter(self.iterable)
         try:
             item = next(iterator)
@@ -178,6 +189,9 @@ class IterableSource:
         return self._to_batch(item)
 
     def epoch(self) -> Iterator[Batch]:
+        if is_batch_sequence(self.iterable):
+            yield from self._sequence_epoch()
+            return
         if self._iterator is None:
             self._iterator = iter(self.iterable)
         count = 0
@@ -194,6 +208,14 @@ class IterableSource:
             count += 1
         if self.steps is None:
             self._iterator = None
+
+    def _sequence_epoch(self) -> Iterator[Batch]:
+        count = len(self.iterable) if self.steps is None else min(self.steps, len(self.iterable))
+        for index in range(count):
+            yield self._to_batch(self.iterable[index])
+        on_epoch_end = getattr(self.iterable, "on_epoch_end", None)
+        if callable(on_epoch_end):
+            on_epoch_end()
 
     def _to_batch(self, item: Any) -> Batch:
         if isinstance(item, (list, tuple)) and 1 <= len(item) <= 3:  # (x,), (x, y) or (x, y, sample_weight)
@@ -213,4 +235,14 @@ def is_iterable_dataset(data: Any) -> bool:
         return False
     if hasattr(data, "to_numpy"):
         return False
-    return hasattr(data, "__iter__")
+    if isinstance(data, torch.utils.data.Dataset) and not isinstance(data, torch.utils.data.IterableDataset):
+        raise TypeError(f"A torch Dataset ({type(data).__name__}) yields single samples; fit takes batches. "
+                        "Wrap it: torch.utils.data.DataLoader(dataset, batch_size=32, shuffle=True).")
+    return hasattr(data, "__iter__") or is_batch_sequence(data)
+
+
+def is_batch_sequence(data: Any) -> bool:
+    """Whether `data` is read by index, `len(data)` batches an epoch (Keras's Sequence, PyDataset)."""
+    return hasattr(data, "__len__") and hasattr(data, "__getitem__") and not isinstance(
+        data, (np.ndarray, torch.Tensor, dict, list, tuple, str, torch.utils.data.DataLoader)) \
+        and not hasattr(data, "to_numpy")
