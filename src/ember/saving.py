@@ -21,6 +21,8 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from ember import optimizers
+from ember.layers.registry import (custom_object_scope, get_custom_objects, get_registered_name,
+                                   get_registered_object, register_keras_serializable)
 from ember.layers.serialization import UnknownClassError, deserialize_layer, serialize_layer
 
 FORMAT, VERSION = "ember.model", 1
@@ -54,6 +56,28 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, 
         for name, data in members.items():
             archive.writestr(name, data)
     os.replace(temporary, filepath)  # a crash mid-write never leaves a half-written model behind
+
+
+def model_to_json(model: Any, **json_arguments: Any) -> str:
+    """The architecture alone as a JSON string (`Model.to_json`); no weights, no compile settings.
+    `json_arguments` go to `json.dumps` (e.g. `indent=2`)."""
+    return json.dumps({"format": FORMAT, "version": VERSION, "model": serialize_layer(model)}, **json_arguments)
+
+
+def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
+    """A new model (fresh weights, not compiled) from `model.to_json()`'s output (Keras's name)."""
+    try:
+        document = json.loads(json_string)
+    except (TypeError, json.JSONDecodeError) as error:
+        raise ModelFileError(f"model_from_json needs the JSON text of model.to_json(); it could not be read "
+                             f"({error}).") from None
+    spec = document.get("model", document) if isinstance(document, dict) else None
+    if not isinstance(spec, dict) or "class_name" not in spec:
+        raise ModelFileError("model_from_json needs the JSON text of model.to_json(); this JSON has no model in it.")
+    try:
+        return deserialize_layer(spec, custom_objects)
+    except UnknownClassError as error:
+        raise ModelFileError(str(error)) from None
 
 
 def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | None = None, compile: bool = True) -> Any:  # noqa: A002
@@ -182,3 +206,8 @@ def _join_optimizer_state(tensors: dict[str, torch.Tensor], state: Any) -> Any:
     if torch_state is not None:  # JSON turned the integer parameter ids into strings
         torch_state["state"] = {int(k): v for k, v in torch_state["state"].items()}
     return restored
+
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",
+           "ModelFileError", "register_keras_serializable", "get_custom_objects", "custom_object_scope",
+           "get_registered_name", "get_registered_object"]

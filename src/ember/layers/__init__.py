@@ -24,6 +24,8 @@ from ember.layers.position import (PositionEmbedding, RotaryEmbedding, SinePosit
                                   TokenAndPositionEmbedding)
 from ember.layers.transformer import Transformer, TransformerDecoder, TransformerEncoder
 from ember.layers.wrappers import Bidirectional, SpectralNormalization, TimeDistributed
+from ember.layers.serialization import deserialize_layer as deserialize
+from ember.layers.serialization import serialize_layer as serialize
 
 __all__ = [
     "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute",
@@ -39,5 +41,5 @@ __all__ = [
     "MultiHeadAttention", "PositionEmbedding", "SinePositionEncoding", "TokenAndPositionEmbedding",
     "TransformerEncoder", "TransformerDecoder", "Transformer", "Attention", "AdditiveAttention",
     "SpectralNormalization", "LeakyReLU", "ReLU", "ELU", "PReLU", "Softmax",
-    "RotaryEmbedding",
+    "RotaryEmbedding", "serialize", "deserialize",
 ]

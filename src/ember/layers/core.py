@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from ember import activations, regularizers
 from ember._validation import require_positive_int, require_rate
-from ember.layers import serialization
+from ember.layers import registry, serialization
 from ember.layers.base import Layer, Shape
 from ember.layers.weight_arguments import kernel_bias_config, set_kernel_bias_arguments
 
@@ -257,7 +257,7 @@ class Lambda(Layer):
         return self.function(inputs, **self.arguments)
 
     def get_config(self) -> dict[str, Any]:
-        name = getattr(self.function, "__name__", "<lambda>")
+        name = registry.get_registered_name(self.function) if hasattr(self.function, "__name__") else "<lambda>"
         return {**super().get_config(), "function": name, "arguments": self.arguments}
 
     @classmethod

@@ -1,18 +1,22 @@
-"""The names under which layer classes (and models) are found when a saved config is read.
+"""The names under which classes and functions are found when a saved config is read.
 
 Every `Layer` subclass is registered under its class name when it is defined (ember's own and the
-user's); `custom_objects` given to a load, or an active `custom_object_scope`, win over the
-registry. A user class whose name is taken by one of ember's classes is not registered over it:
-pass it in `custom_objects`. Only registered classes and functions can be named by a file, so
-loading never runs code that the user's program did not define itself.
+user's); a user class whose name is taken by one of ember's classes is not registered over it.
+`register_keras_serializable(package, name)` registers a class or function under
+`"package>name"` (Keras's form), and `get_custom_objects()` is the live dict of those: adding to it
+registers too. `custom_objects` given to a load, or an active `custom_object_scope`, win over both.
+Only registered or given names can be named by a file, so loading never runs code that the user's
+program did not define itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-_CLASSES: dict[str, type] = {}
+_CLASSES: dict[str, type] = {}  # Layer subclasses by class name, filled as they are defined
+_CUSTOM: dict[str, Any] = {}  # register_keras_serializable and get_custom_objects()
+_NAMES: dict[Any, str] = {}  # object -> the name it was registered under
 _SCOPES: list[dict[str, Any]] = []
 
 
@@ -29,10 +33,55 @@ def _is_ember(cls: type) -> bool:
     return cls.__module__.split(".")[0] == "ember"
 
 
+def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Callable[[Any], Any]:
+    """Decorator: saves name the class or function as `"package>name"` (`name`: its own by default),
+    and loading finds it by that name without `custom_objects`.
+
+    >>> @ember.saving.register_keras_serializable(package="my_layers")
+    ... class Scale(ember.layers.Layer): ...
+    """
+    if not isinstance(package, str) or ">" in package:
+        raise ValueError(f"package must be a string without '>'; got {package!r}.")
+
+    def decorate(obj: Any) -> Any:
+        own_name = name or getattr(obj, "__name__", None)
+        if not own_name:
+            raise ValueError(f"register_keras_serializable: {obj!r} has no __name__; pass name=...")
+        key = f"{package}>{own_name}"
+        _CUSTOM[key] = obj
+        _NAMES[obj] = key
+        return obj
+
+    return decorate
+
+
+def get_custom_objects() -> dict[str, Any]:
+    """The live dict of registered custom objects; `get_custom_objects()["name"] = obj` registers `obj`."""
+    return _CUSTOM
+
+
+def get_registered_name(obj: Any) -> str:
+    """The name `obj` is saved under: its registered name, else its own `__name__`."""
+    try:
+        return _NAMES[obj]
+    except (KeyError, TypeError):
+        return getattr(obj, "__name__", type(obj).__name__)
+
+
+def get_registered_object(name: str, custom_objects: dict[str, Any] | None = None) -> Any:
+    """The class or function saved as `name`, or None (`custom_objects` first, then scopes, the registry)."""
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    return lookup(name)
+
+
 @contextlib.contextmanager
-def custom_object_scope(custom_objects: dict[str, Any] | None) -> Iterator[None]:
-    """Within the block, names in `custom_objects` resolve to the given classes or functions first."""
-    _SCOPES.append(dict(custom_objects or {}))
+def custom_object_scope(*custom_objects: dict[str, Any] | None) -> Iterator[None]:
+    """Within the block, names in the given dicts resolve to their classes or functions first."""
+    scope: dict[str, Any] = {}
+    for objects in custom_objects:
+        scope.update(objects or {})
+    _SCOPES.append(scope)
     try:
         yield
     finally:
@@ -40,12 +89,14 @@ def custom_object_scope(custom_objects: dict[str, Any] | None) -> Iterator[None]
 
 
 def lookup(name: str) -> Any:
-    """The class or function registered (or given in an active scope) as `name`; None if there is none."""
+    """The class or function given in an active scope or registered as `name`; None if there is none."""
     for scope in reversed(_SCOPES):
         if name in scope:
             return scope[name]
+    if name in _CUSTOM:
+        return _CUSTOM[name]
     return _CLASSES.get(name)
 
 
 def registered_names() -> list[str]:
-    return sorted(set(_CLASSES).union(*_SCOPES))
+    return sorted(set(_CLASSES).union(_CUSTOM, *_SCOPES))

@@ -26,7 +26,8 @@ def serialize_layer(layer: nn.Module) -> dict[str, Any]:
         raise TypeError(f"Layer {type(layer).__name__} is a plain torch.nn.Module, which has no config to save. "
                         "Use model.save_weights(), or wrap it in an ember Layer with get_config().")
     shapes = list(layer.build_arguments) if layer.built else None
-    return {"class_name": type(layer).__name__, "config": layer.get_config(), "build_shapes": _jsonable(shapes)}
+    return {"class_name": registry.get_registered_name(type(layer)), "config": layer.get_config(),
+            "build_shapes": _jsonable(shapes)}
 
 
 def deserialize_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> nn.Module:
@@ -35,15 +36,23 @@ def deserialize_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | Non
     with registry.custom_object_scope(custom_objects):
         cls = registry.lookup(class_name)
         if not isinstance(cls, type):
+            custom = [name for name in registry.registered_names() if ">" in name or not _is_ember_name(name)]
+            short = class_name.split(">")[-1] if isinstance(class_name, str) else class_name
             raise UnknownClassError(
-                f"The file names layer class {class_name!r}, which is neither one of ember's nor registered. If it "
-                f"is your own class, define or import it before loading, or pass it: "
-                f"load_model(path, custom_objects={{{class_name!r}: {class_name}}}).")
+                f"The file names layer class {class_name!r}, which is neither one of ember's nor registered "
+                f"(your registered classes: {(custom[:20] + ['...']) if len(custom) > 20 else custom or 'none'}). If it is your own class, define it with "
+                f"@ember.saving.register_keras_serializable() (or as an ember Layer subclass) before loading, "
+                f"or pass it: load_model(path, custom_objects={{{class_name!r}: {short}}}).")
         layer = cls.from_config(dict(spec.get("config", {})))
         build_shapes = spec.get("build_shapes")
         if build_shapes and isinstance(layer, Layer):
             layer.build_from_shapes(*[_shape(argument) for argument in build_shapes])
     return layer
+
+
+def _is_ember_name(name: str) -> bool:
+    cls = registry.lookup(name)
+    return isinstance(cls, type) and cls.__module__.split(".")[0] == "ember"
 
 
 def lookup_function(name: str, owner: str) -> Any:

@@ -392,6 +392,11 @@ class Model(Layer):
         """Loads weights written by `save_weights` (or from a full model file)."""
         saving.load_weights(self, filepath)
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as a JSON string, for `ember.models.model_from_json` (weights not included);
+        keyword arguments go to `json.dumps`."""
+        return saving.model_to_json(self, **kwargs)
+
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}
 

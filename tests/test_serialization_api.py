@@ -1,0 +1,105 @@
+"""Keras 3's serialization API: registering custom objects, scopes, layers.serialize/deserialize,
+to_json/model_from_json and clone_model; nothing unregistered is ever instantiated from a file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember import layers, saving
+from ember.saving import ModelFileError
+
+
+@saving.register_keras_serializable(package="tests")
+class Scale(layers.Layer):
+    """Multiplies by a learned scalar (a user layer, registered under "tests>Scale")."""
+
+    def __init__(self, start: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.start = start
+
+    def build(self, input_shape):
+        self.factor = self.add_weight(shape=(), initializer=ember.initializers.Constant(self.start))
+
+    def call(self, inputs):
+        return inputs * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "start": self.start}
+
+
+@saving.register_keras_serializable(package="tests", name="triple")
+def _triple(x):
+    return x * 3
+
+
+def _model():
+    ember.utils.set_random_seed(0)
+    return ember.Sequential([layers.Input((3,)), Scale(2.0), layers.Lambda(_triple), layers.Dense(2)])
+
+
+def test_registered_classes_and_functions_load_without_custom_objects(tmp_path):
+    model = _model()
+    assert saving.get_registered_name(Scale) == "tests>Scale" and saving.get_registered_name(_triple) == "tests>triple"
+    assert saving.get_custom_objects()["tests>Scale"] is Scale and saving.get_registered_object("tests>triple") is _triple
+    model.save(tmp_path / "m.ember")
+    loaded = ember.load_model(tmp_path / "m.ember")
+    x = np.random.default_rng(0).random((4, 3)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert isinstance(loaded.layers[0], Scale)
+
+
+def test_an_unregistered_class_in_a_file_lists_the_registered_names_and_how_to_register(tmp_path):
+    model = _model()
+    document = model.to_json().replace("tests>Scale", "tests>Missing")
+    with pytest.raises(ModelFileError) as caught:
+        ember.models.model_from_json(document)
+    message = str(caught.value)
+    assert "'tests>Missing'" in message and "tests>Scale" in message and "register_keras_serializable" in message
+
+
+def test_scopes_and_custom_objects_win_over_the_registry():
+    class Other(Scale):
+        pass
+
+    spec = layers.serialize(Scale(3.0))
+    assert spec["class_name"] == "tests>Scale"
+    with saving.custom_object_scope({"tests>Scale": Other}):
+        assert type(layers.deserialize(spec)) is Other
+    assert type(layers.deserialize(spec, custom_objects={"tests>Scale": Other})) is Other
+    assert type(layers.deserialize(spec)) is Scale
+    saving.get_custom_objects()["tests>Added"] = Other  # adding to the live dict registers
+    assert saving.get_registered_object("tests>Added") is Other
+    del saving.get_custom_objects()["tests>Added"]
+
+
+def test_to_json_and_model_from_json_rebuild_the_architecture_with_new_weights():
+    model = _model()
+    rebuilt = ember.models.model_from_json(model.to_json(indent=1))
+    assert [type(l).__name__ for l in rebuilt.layers] == ["Scale", "Lambda", "Dense"]
+    assert [w.shape for w in rebuilt.get_weights()] == [w.shape for w in model.get_weights()]
+    with pytest.raises(ModelFileError, match="JSON text of model.to_json"):
+        ember.models.model_from_json("{not json")
+
+
+def test_clone_model_copies_the_architecture_not_the_weights():
+    ember.utils.set_random_seed(0)
+    first, second = layers.Input((4,), name="a"), layers.Input((4,), name="b")
+    shared = layers.Dense(3)  # called on both inputs: one layer, one set of weights
+    outputs = layers.Dense(1)(layers.Concatenate()([shared(first), shared(second)]))
+    functional = ember.Model([first, second], outputs)
+    for model in (_model(), functional):
+        clone = ember.models.clone_model(model)
+        assert type(clone) is type(model) and not clone.compiled
+        assert [w.shape for w in clone.get_weights()] == [w.shape for w in model.get_weights()]
+        assert not any(a is b for a, b in zip(clone.parameters(), model.parameters()))
+    clone = ember.models.clone_model(functional)
+    assert len(clone.layers) == len(functional.layers)  # the shared Dense is cloned once and still shared
+    shared_clone = ember.models.clone_model(functional, clone_function=lambda layer: layer)
+    assert all(a is b for a, b in zip(shared_clone.parameters(), functional.parameters()))
+    x = [np.ones((2, 4), "float32"), np.zeros((2, 4), "float32")]
+    np.testing.assert_allclose(shared_clone.predict(x, verbose=0), functional.predict(x, verbose=0))
+    new_inputs = [ember.Input((4,)), ember.Input((4,))]
+    assert ember.models.clone_model(functional, input_tensors=new_inputs).inputs == new_inputs
