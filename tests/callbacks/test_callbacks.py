@@ -8,6 +8,7 @@ import pytest
 
 import ember
 from ember import callbacks, layers
+from tests.conftest import blob_classifier
 
 
 def model_for(blobs, learning_rate=0.01):
@@ -104,3 +105,16 @@ def test_history_plot_writes_png(blobs, tmp_path):
 def test_lambda_callback_rejects_unknown_hooks():
     with pytest.raises(ValueError, match="unknown hook"):
         callbacks.LambdaCallback(on_epoch_finish=print)
+
+
+@pytest.mark.parametrize("steps_per_execution", [1, 2])
+def test_model_checkpoint_saves_every_n_batches_across_epochs(blobs, tmp_path, steps_per_execution):
+    x, y = blobs  # 300 samples, batch 60: 5 batches per epoch, 10 in two epochs
+    model = blob_classifier(steps_per_execution=steps_per_execution)
+    checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "e{epoch}-{loss:.3f}.weights.safetensors"), save_freq=4)
+    model.fit(x, y, batch_size=60, epochs=2, verbose=0, callbacks=[checkpoint])
+    saved = sorted(os.listdir(tmp_path))
+    assert [name.split("-")[0] for name in saved] == ["e1", "e2"]  # after batches 4 and 8 (10 is not due)
+    model.load_weights(tmp_path / saved[-1])
+    with pytest.raises(ValueError, match="save_freq must be 'epoch' or a positive number of batches"):
+        callbacks.ModelCheckpoint(str(tmp_path / "m.ember"), save_freq="batch")

@@ -176,3 +176,28 @@ def test_a_torch_dataset_of_single_samples_is_refused_with_the_fix(blobs):
     dataset = torch.utils.data.TensorDataset(torch.as_tensor(x), torch.as_tensor(y))
     with pytest.raises(TypeError, match="DataLoader\\(dataset, batch_size=32"):
         small_model().fit(dataset, verbose=0)
+
+
+def test_a_model_without_trainable_weights_fits_evaluates_and_counts_its_steps():
+    x = np.random.default_rng(0).normal(size=(20, 3)).astype("float32")
+    weightless = ember.Sequential([layers.Input((3,)), layers.Activation("relu")])
+    weightless.compile("adam", "mse", metrics=["mae"])
+    history = weightless.fit(x, np.maximum(x, 0), epochs=2, batch_size=10, verbose=0).history
+    assert history["loss"] == [0.0, 0.0] and weightless.optimizer.iterations == 4
+    frozen = ember.Sequential([layers.Input((3,)), layers.Dense(2)])
+    frozen.trainable = False
+    frozen.compile("adam", "mse", jit_compile=False)
+    before = frozen.get_weights()
+    frozen.fit(x, np.zeros((20, 2), "float32"), verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, frozen.get_weights()))
+
+
+def test_calling_a_model_or_layer_on_numpy_arrays_gives_tensors():
+    model = ember.Sequential([layers.Input((3,)), layers.Dense(2)])
+    x = np.random.default_rng(0).random((4, 3))  # float64, as NumPy makes it
+    output = model(x)
+    assert isinstance(output, torch.Tensor) and output.dtype == torch.float32
+    torch.testing.assert_close(output, model(torch.as_tensor(x, dtype=torch.float32)))
+    tokens = ember.Sequential([layers.Input((5,), dtype="int64"), layers.Embedding(10, 2)])
+    assert tokens(np.arange(5)[None]).shape == (1, 5, 2)
+    assert layers.Dense(2)(np.ones((1, 3), "uint8")).dtype == torch.float32

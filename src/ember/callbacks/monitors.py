@@ -109,13 +109,15 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Saves the model (or its weights) at the end of epochs.
+    """Saves the model (or its weights) at the end of epochs, or every `save_freq` batches.
 
     Args:
         filepath: where to save; may hold `{epoch:02d}` and logged values such as `{val_loss:.2f}`.
             A path ending in `.weights.safetensors` (or `save_weights_only=True`) saves weights only.
         monitor, mode: the quantity that decides what "best" is.
         save_best_only: save only when `monitor` improves (a non-finite value never does).
+        save_freq: "epoch", or an integer N: save after every N training batches (counted across
+            epochs, as Keras does), from the running batch logs (no `val_` values there).
     A model is never saved from an epoch whose loss was NaN or infinite.
     """
 
@@ -123,8 +125,13 @@ class ModelCheckpoint(Callback):
                  save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
                  save_freq: str = "epoch", initial_value_threshold: float | None = None) -> None:
         super().__init__()
-        if save_freq != "epoch":
-            raise ValueError("ModelCheckpoint: only save_freq='epoch' is supported.")
+        if save_freq != "epoch" and (not isinstance(save_freq, int) or isinstance(save_freq, bool) or save_freq < 1):
+            raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive number of batches; got "
+                             f"{save_freq!r}.")
+        self.save_freq = save_freq
+        if save_freq != "epoch":  # hooks only where needed: a per-batch hook costs every step something
+            self.on_epoch_begin, self.on_train_batch_end = self._start_epoch, self._count_batches
+        self._epoch, self._last_batch, self._batches_since_save = 0, -1, 0
         self.filepath, self.verbose = os.fspath(filepath), verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
         self._monitor = _Monitor(monitor, mode, 0.0, "ModelCheckpoint")
@@ -136,7 +143,22 @@ class ModelCheckpoint(Callback):
     def best(self) -> float:
         return self._monitor.best
 
+    def _start_epoch(self, epoch, logs=None):
+        self._epoch, self._last_batch = epoch, -1
+
+    def _count_batches(self, batch, logs=None):
+        """Counts the batches since the last save (with steps_per_execution, several per call)."""
+        self._batches_since_save += batch - self._last_batch
+        self._last_batch = batch
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._checkpoint(self._epoch, logs)
+
     def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._checkpoint(epoch, logs)
+
+    def _checkpoint(self, epoch: int, logs: Any) -> None:
         logs = dict(logs or {})
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(loss):

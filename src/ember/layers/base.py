@@ -97,6 +97,8 @@ class Layer(nn.Module):
     def _call_first_time_or_symbolically(self, args: tuple, kwargs: dict, training: bool | None) -> Any:
         if first_leaf((args, kwargs), is_symbolic) is not None:
             return symbolic_call(self, args, dict(kwargs, **({} if training is None else {"training": training})))
+        if first_leaf(args, lambda leaf: isinstance(leaf, np.ndarray)) is not None:
+            args = map_structure(self._array_to_tensor, args)  # Keras layers take NumPy arrays too
         if not self.built:
             self._build_from_arguments(args)
         if shapes.is_shape_inference(args):
@@ -105,6 +107,19 @@ class Layer(nn.Module):
             with _mode(self, training):
                 return self._call_and_track_losses(args, kwargs)
         return self._call_and_track_losses(args, kwargs)
+
+    def _array_to_tensor(self, value: Any) -> Any:
+        """A NumPy argument as a tensor on the layer's device: integer ids (int64) for a layer that
+        takes them (`integer_inputs`, e.g. Embedding, or a model whose input is integer), else floats."""
+        if not isinstance(value, np.ndarray):
+            return value
+        parameter = next(iter(self.parameters()), None)
+        tensor = torch.as_tensor(value, device=parameter.device if parameter is not None else config.get_device())
+        float_types = self.input_float_types() if hasattr(self, "input_float_types") else True
+        takes_integers = getattr(self, "integer_inputs", False) or float_types is False
+        if takes_integers and not tensor.is_floating_point():
+            return tensor.long()
+        return tensor.to(config.float_dtype())
 
     def _call_and_track_losses(self, args: tuple, kwargs: dict) -> Any:
         if self._call_losses:

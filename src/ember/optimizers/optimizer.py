@@ -70,13 +70,13 @@ class Optimizer:
 
     # ------------------------------------------------------------------ lifecycle
     def build(self, parameters: Iterable[torch.nn.Parameter]) -> None:
-        """Attaches the optimizer to the trainable parameters (once; later calls are ignored)."""
+        """Attaches the optimizer to the trainable parameters (once; later calls are ignored). With
+        none (a model without weights, or all frozen), steps only count, as in Keras."""
         if self.torch_optimizer is not None:
             return
         self._parameters = [p for p in parameters if p.requires_grad]
         if not self._parameters:
-            raise ValueError("The model has no trainable weights to optimize. Build the model (give the first "
-                             "layer an input_shape) and check that its layers are trainable.")
+            return
         if self.use_ema:
             self.average = WeightAverage(self._parameters, self.ema_momentum)
         arguments = self.torch_arguments()
@@ -102,7 +102,8 @@ class Optimizer:
         With a `loss_scaler` (float16 training) the gradients are unscaled first, and a step whose
         gradients overflowed is skipped."""
         self.begin_step()
-        self.update_weights(loss_scaler)
+        if self.torch_optimizer is not None:
+            self.update_weights(loss_scaler)
         self.end_step()
 
     def begin_step(self) -> None:

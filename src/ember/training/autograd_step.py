@@ -60,7 +60,9 @@ class EagerStep(Step):
         with self.precision.autocast(device):
             loss, predictions = self.forward_and_loss(x, y, sample_weight)
         self.optimizer.zero_grad()
-        if self.scales_loss:
+        if not loss.requires_grad:  # nothing to train (no weights, or all frozen): Keras still steps
+            pass
+        elif self.scales_loss:
             self.scaler = self.scaler or self.precision.loss_scaler(device)
             self.scaler.scale(loss).backward()
         else:
