@@ -102,8 +102,7 @@ class Optimizer:
         With a `loss_scaler` (float16 training) the gradients are unscaled first, and a step whose
         gradients overflowed is skipped."""
         self.begin_step()
-        if self.torch_optimizer is not None:
-            self.update_weights(loss_scaler)
+        self.update_weights(loss_scaler)
         self.end_step()
 
     def begin_step(self) -> None:
@@ -115,6 +114,8 @@ class Optimizer:
         """The device's part of a step: clipping, weight decay and the update, from the weights'
         gradients. Without a `loss_scaler` and with `use_tensor_learning_rate()` it reads no Python
         state that changes between steps, so a CUDA graph can record it."""
+        if self.torch_optimizer is None:  # built on no trainable weights: nothing to update
+            return
         if loss_scaler is not None:
             loss_scaler.unscale_(self.torch_optimizer)
         gradients = [p.grad for p in self._parameters if p.grad is not None]
