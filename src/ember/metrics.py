@@ -70,7 +70,7 @@ class Mean(Metric):
         self.unweighted_count = 0
 
     def update_state(self, values: torch.Tensor, sample_weight: torch.Tensor | None = None) -> None:  # type: ignore[override]
-        values = values.detach()
+        values = values.detach() if isinstance(values, torch.Tensor) else torch.as_tensor(values)
         if values.dtype != torch.bool:
             values = values.float()
         if sample_weight is None:

@@ -63,7 +63,8 @@ class Layer(nn.Module):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        registry.register(cls)  # so that a saved config can name it (see ember.layers.registry)
+        if "_functional_variant_of" not in cls.__dict__:  # made by Model.__new__, saved as its base class
+            registry.register(cls)  # so that a saved config can name it (see ember.layers.registry)
 
     # A layer that keeps the time axis passes a padding mask on (Keras's supports_masking);
     # Embedding(mask_zero=True) and Masking create one.

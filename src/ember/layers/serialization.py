@@ -26,7 +26,8 @@ def serialize_layer(layer: nn.Module) -> dict[str, Any]:
         raise TypeError(f"Layer {type(layer).__name__} is a plain torch.nn.Module, which has no config to save. "
                         "Use model.save_weights(), or wrap it in an ember Layer with get_config().")
     shapes = list(layer.build_arguments) if layer.built else None
-    return {"class_name": registry.get_registered_name(type(layer)), "config": layer.get_config(),
+    cls = getattr(type(layer), "_functional_variant_of", type(layer))  # CustomModel(inputs, outputs)
+    return {"class_name": registry.get_registered_name(cls), "config": layer.get_config(),
             "build_shapes": _jsonable(shapes)}
 
 

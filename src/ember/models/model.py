@@ -23,9 +23,10 @@ from ember.layers import shapes
 from ember.layers.base import Layer
 from ember.models.summary import summary_text
 from ember.training.compile_settings import CompileSettings
+from ember.training.custom_step import OVERRIDABLE, CustomStepLogs, unpack
 from ember.training.engine import Engine, to_python
 from ember.training.objectives import Objectives
-from ember.training.step import Step
+from ember.training.step import Step, batch_size_of, extra_losses, loss_contributing_layers
 from ember.training import steps as step_factory
 
 UNCOMPILED = CompileSettings(loss="mse")  # the defaults a model that predicts before compile() uses
@@ -35,6 +36,8 @@ class Model(Layer):
     """A trainable model with Keras's `compile`/`fit`/`evaluate`/`predict`.
 
     `Model(inputs, outputs)` makes a functional model; subclasses define `call(inputs, training=None)`.
+    A subclass called with `(inputs, outputs)` (Keras's `CustomModel(inputs, outputs)` that overrides
+    `train_step`) is a functional model too, with the subclass's methods.
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Model":
@@ -44,7 +47,23 @@ class Model(Layer):
             return super().__new__(Functional)
         return super().__new__(cls)
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> "Model":
+        """Rebuilds the model from `get_config()`; a functional config (a subclass made as
+        `CustomModel(inputs, outputs)`) replays its graph."""
+        if "nodes" in config and "inputs" in config:
+            from ember.models.functional import Functional
+
+            return Functional.from_config.__func__(cls, config, custom_objects)
+        return cls(**config)
+
     def __init__(self, *args: Any, name: str | None = None, trainable: bool = True, **kwargs: Any) -> None:
+        if _functional_arguments(args, kwargs):  # a subclass's super().__init__(inputs, outputs)
+            from ember.models.functional import Functional
+
+            self.__class__ = _functional_variant(type(self), Functional)
+            Functional.__init__(self, *args, name=name, trainable=trainable, **kwargs)
+            return
         super().__init__(name=name, trainable=trainable, **kwargs)
         self.optimizer: optimizers.Optimizer | None = None
         self.compiled = False
@@ -121,6 +140,13 @@ class Model(Layer):
             self.input_spec_shape = map_structure(lambda s: s.shape, specs)
         return self._output_specs
 
+    def _output_shapes(self) -> list[tuple | None]:
+        """The outputs' shapes, or one None for a custom-step model that has no call() to run."""
+        return [spec.shape for spec in self._output_specs] if self._output_specs is not None else [None]
+
+    def _has_forward(self) -> bool:
+        return type(self).forward is not Layer.forward or type(self).call is not Layer.call
+
     def _first_layer_hint(self) -> str:
         return ""
 
@@ -157,7 +183,17 @@ class Model(Layer):
         self.compiled = True
 
     def _engine(self, objectives: Objectives | None) -> Engine:
-        return Engine(self, objectives, self.make_step(), self._settings.steps_per_execution)
+        step = self.make_step()
+        if step.kind != "custom":
+            return Engine(self, objectives, step, self._settings.steps_per_execution)
+        for metric in self.metrics:  # the model's own trackers, made in __init__ on the CPU
+            metric.to(config.get_device())
+        return Engine(self, CustomStepLogs(self, step), step, self._settings.steps_per_execution)
+
+    def uses_custom_steps(self) -> bool:
+        """Whether the model overrides one of Keras 3's step methods (`train_step`, `test_step`,
+        `predict_step`, `compute_loss`, `compute_metrics`): then its batches go through them, eagerly."""
+        return any(getattr(type(self), name) is not getattr(Model, name) for name in OVERRIDABLE)
 
     def make_step(self) -> Step:
         """The step that `fit`, `evaluate` and `predict` run each batch through; its `kind` says how
@@ -165,7 +201,7 @@ class Model(Layer):
         current compile settings, device and layers, and kept while they stay, so that a compiled
         step is compiled once, not at every call."""
         settings = self._settings
-        kind = settings.step_kind(config.get_device())
+        kind = "custom" if self.uses_custom_steps() else settings.step_kind(config.get_device())
         scale_loss = settings.auto_scale_loss
         objectives = self._objectives
         key = (id(objectives), id(self.optimizer), self.precision_policy.name, kind, scale_loss,
@@ -188,7 +224,7 @@ class Model(Layer):
     def _objectives_for(self, targets: Any) -> Objectives:
         if self._objectives is None:
             self._objectives = self._settings.objectives(self.output_names)
-        self._objectives.resolve(targets, [spec.shape for spec in self._output_specs])
+        self._objectives.resolve(targets, self._output_shapes())
         return self._objectives
 
     # ------------------------------------------------------------------- data in
@@ -202,7 +238,8 @@ class Model(Layer):
             inputs = flatten(prepared.inputs)
             for layer, index in self.entry_layers():
                 layer.check_input_values(inputs[index])
-        self._infer_outputs(_specs_of(prepared.inputs))
+        if self._has_forward() or not self.uses_custom_steps():  # keras.io's GAN has no call(): nothing to run
+            self._infer_outputs(_specs_of(prepared.inputs))
         return prepared.source, prepared.targets
 
     def _place(self) -> None:
@@ -251,7 +288,7 @@ class Model(Layer):
             validation, validation_targets = self._prepare(validation_x, validation_y, validation_weight,
                                                            validation_batch_size or batch_size, False,
                                                            validation_steps, "validation_data: ")
-            objectives.resolve(validation_targets, [spec.shape for spec in self._output_specs])
+            objectives.resolve(validation_targets, self._output_shapes())
         self._place()
         objectives.to(config.get_device())
         self.optimizer.build(self.parameters())
@@ -317,8 +354,9 @@ class Model(Layer):
         self._place()
         objectives.to(config.get_device())
         self.optimizer.build(self.parameters())
-        self._engine(objectives).train_on_batches(source)
-        return self._batch_results(objectives, return_dict)
+        engine = self._engine(objectives)
+        engine.train_on_batches(source)
+        return self._batch_results(engine.objectives, return_dict)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         """Loss and metrics for the one batch `x` `(batch, ...)`, `y`, in inference mode, without training."""
@@ -327,15 +365,16 @@ class Model(Layer):
         objectives = self._objectives_for(targets)
         self._place()
         objectives.to(config.get_device())
-        self._engine(objectives).evaluate(source, CallbackList([], self, {"steps": 1}))
-        return self._batch_results(objectives, return_dict)
+        engine = self._engine(objectives)
+        engine.evaluate(source, CallbackList([], self, {"steps": 1}))
+        return self._batch_results(engine.objectives, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
         """Outputs for the one batch `x` `(batch, ...)`, as NumPy `(batch, ...)`."""
         return self.predict(x, batch_size=preparation.batch_length(x), verbose=0)
 
-    def _batch_results(self, objectives: Objectives, return_dict: bool) -> Any:
-        results = to_python(objectives.results())
+    def _batch_results(self, trackers: Any, return_dict: bool) -> Any:
+        results = to_python(trackers.results())
         if return_dict:
             return results
         values = list(results.values())
@@ -348,9 +387,70 @@ class Model(Layer):
 
     @property
     def metrics(self) -> list[metrics_module.Metric]:
-        """The trackers that make the logs, as Keras lists them: the loss tracker first, then the
-        per-output losses and the compiled metrics (empty before the first fit or evaluate)."""
-        return self._objectives.all_trackers() if self._objectives is not None else []
+        """The trackers that make the logs, as Keras lists them: the loss tracker, the per-output
+        losses and the compiled metrics (once the first fit or evaluate resolved them; the loss
+        tracker only where compile() got a loss), then the `Metric` objects the model holds as
+        attributes (a custom `train_step`'s trackers). `fit` resets them all at each epoch."""
+        compiled = []
+        if self._objectives is not None:
+            compiled = self._objectives.all_trackers()
+            if all(loss is None for loss in self._objectives.losses):
+                compiled = compiled[1:]  # no compiled loss: no "loss" tracker of its own
+        own = [value for value in vars(self).values() if isinstance(value, metrics_module.Metric)]
+        return compiled + [metric for metric in own if all(metric is not other for other in compiled)]
+
+    # ----------------------------------------------------------- Keras 3's steps
+    def train_step(self, data: Any) -> dict[str, Any]:
+        """One training step as Keras 3 runs it on torch; `data` is `x`, `(x, y)` or `(x, y, sample_weight)`.
+
+        Forward (training mode), `compute_loss`, the loss tracker, backward, `optimizer.apply` on the
+        trainable weights, then `compute_metrics`, whose dict of scalars becomes the logs. Override it
+        (or `test_step`, `predict_step`, `compute_loss`, `compute_metrics`) to change what `fit`,
+        `evaluate` and `predict` do; the built-in fast steps compute the same as this one.
+        """
+        x, y, sample_weight = unpack(data)
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self._objectives.loss_tracker.update(loss, batch_size_of(x))
+        weights = self.trainable_weights
+        if loss.requires_grad and weights:
+            loss.backward()
+            with torch.no_grad():
+                self.optimizer.apply([weight.grad for weight in weights], weights)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data: Any) -> dict[str, Any]:
+        """One evaluation step (inference mode, no gradients): loss and metrics, as `train_step`."""
+        x, y, sample_weight = unpack(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._objectives.loss_tracker.update(loss, batch_size_of(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data: Any) -> Any:
+        """The outputs for one batch of `predict` (inference mode): `self(x, training=False)`."""
+        x, _, _ = unpack(data)
+        return self(x, training=False)
+
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
+                     training: bool = True) -> torch.Tensor:
+        """The scalar loss to minimize: the compiled loss(es) of `y_pred` against `y` (weighted by
+        `sample_weight`), plus the regularization penalties and the losses layers added (`add_loss`)."""
+        if self._objectives is None:
+            raise RuntimeError("compute_loss() works inside fit/evaluate (which resolve the compiled losses); "
+                               "call model.compile(...) and fit the model, or compute the loss yourself.")
+        return self._objectives.compute_loss(y, y_pred, sample_weight, extra_losses(loss_contributing_layers(self)))
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict[str, Any]:
+        """Updates the compiled metrics with one batch and returns `get_metrics_result()`."""
+        if self._objectives is not None and y is not None:
+            self._objectives.update_metrics(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict[str, Any]:
+        """`{name: result}` of every tracker in `metrics` (the logs a step returns)."""
+        return {metric.name: metric.result() for metric in self.metrics}
 
     @property
     def metrics_names(self) -> list[str]:
@@ -416,3 +516,24 @@ class Model(Layer):
 
 def _specs_of(x: Any) -> Any:
     return map_structure(lambda t: shapes.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype), x)
+
+
+_FUNCTIONAL_VARIANTS: dict[type, type] = {}
+
+
+def _functional_arguments(args: tuple, kwargs: dict) -> bool:
+    """Whether `Model.__init__` got the functional API's `(inputs, outputs)` (symbolic tensors)."""
+    from ember.layers.symbolic import SymbolicTensor
+
+    given = list(args[:2]) + [kwargs[key] for key in ("inputs", "outputs") if key in kwargs]
+    return len(given) >= 2 and all(first_leaf(value, lambda leaf: isinstance(leaf, SymbolicTensor)) is not None
+                                   for value in given[:2])
+
+
+def _functional_variant(cls: type, functional: type) -> type:
+    """`cls` with `Functional` mixed in (made once per class): its own methods (train_step, ...) over
+    a graph of layers. Not registered for loading: files name `cls`, whose `from_config` rebuilds it."""
+    if cls not in _FUNCTIONAL_VARIANTS:
+        _FUNCTIONAL_VARIANTS[cls] = type(cls.__name__, (cls, functional), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__, "_functional_variant_of": cls})
+    return _FUNCTIONAL_VARIANTS[cls]

@@ -105,6 +105,36 @@ class Optimizer:
         self.update_weights(loss_scaler)
         self.end_step()
 
+    def apply(self, grads: Iterable[torch.Tensor | None],
+              trainable_variables: Iterable[torch.nn.Parameter] | None = None) -> None:
+        """Keras 3's `optimizer.apply(grads, trainable_variables)`: one step from the given gradients
+        (a custom training loop or `train_step`). Builds on `trainable_variables` the first time;
+        later they must be among the weights it was built on (the same order is not needed)."""
+        variables = list(trainable_variables) if trainable_variables is not None else list(self._parameters)
+        grads = list(grads)
+        if len(grads) != len(variables):
+            raise ValueError(f"optimizer.apply got {len(grads)} gradients for {len(variables)} variables; give one "
+                             "gradient (or None) per variable, in the same order.")
+        if not self.built:
+            self.build(variables)
+        known = {id(p) for p in self._parameters}
+        foreign = [tuple(v.shape) for v in variables if id(v) not in known and v.requires_grad]
+        if foreign:
+            raise ValueError(f"optimizer.apply got variables of shapes {foreign[:3]} that this optimizer was not built "
+                             "on; an optimizer serves one set of weights (make one per model or network).")
+        given = {id(v) for v in variables}
+        for parameter in self._parameters:  # the weights not given are left alone this step
+            if id(parameter) not in given:
+                parameter.grad = None
+        for variable, gradient in zip(variables, grads):
+            variable.grad = gradient
+        self.step()
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[torch.Tensor | None, torch.nn.Parameter]]) -> None:
+        """Keras's `apply_gradients([(grad, variable), ...])`: `apply` with the pairs split."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
     def begin_step(self) -> None:
         """The host's part before the update: the schedule's learning rate for this step."""
         if self._schedule is not None:
@@ -187,15 +217,6 @@ class Optimizer:
         elif self.clipvalue is not None:
             torch._foreach_clamp_min_(gradients, -self.clipvalue)
             torch._foreach_clamp_max_(gradients, self.clipvalue)
-
-    def apply_gradients(self, grads_and_vars: Iterable[tuple[torch.Tensor, torch.nn.Parameter]]) -> None:
-        """Keras's `apply_gradients([(grad, weight), ...])` for custom training loops."""
-        pairs = list(grads_and_vars)
-        if not self.built:
-            self.build([variable for _, variable in pairs])
-        for gradient, variable in pairs:
-            variable.grad = gradient
-        self.step()
 
     # -------------------------------------------------------------- learning rate
     @property

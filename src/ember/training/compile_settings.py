@@ -31,9 +31,6 @@ class CompileSettings:
     auto_scale_loss: bool = True
 
     def __post_init__(self) -> None:
-        if self.loss is None:
-            raise ValueError("compile() needs a loss, e.g. loss='sparse_categorical_crossentropy' for integer "
-                             "class labels, 'categorical_crossentropy' for one-hot labels, 'mse' for regression.")
         for spec in flatten(self.loss) if isinstance(self.loss, (list, dict)) else [self.loss]:
             if spec is not None:
                 losses_module.get(spec)  # unknown names fail here, listing the valid ones
@@ -106,7 +103,7 @@ def _flatten_specs(specs: Any) -> list:
 
 
 def _serialize_loss(loss: Any) -> Any:
-    if isinstance(loss, str):
+    if loss is None or isinstance(loss, str):
         return loss
     if isinstance(loss, dict):
         return {k: _serialize_loss(v) for k, v in loss.items()}

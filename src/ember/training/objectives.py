@@ -34,6 +34,13 @@ class LossTracker(metrics_module.Metric):
         values[step] = loss.detach()
         self.batch_sizes.append(batch_size)
 
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        """Keras's `Mean.update_state` form (a custom `train_step` updating the "loss" tracker): the mean
+        of `values`, counted `sample_weight` times (a number, e.g. the batch size; once by default)."""
+        values = torch.as_tensor(values).detach().float()
+        count = int(sample_weight) if isinstance(sample_weight, (int, float)) else 1
+        self.update(values.mean(), count)
+
     def reset_state(self) -> None:
         self.batch_sizes = []
 
@@ -55,13 +62,14 @@ class Objectives:
 
     As in Keras, `metrics` see the padding mask but not the sample weights (nor `class_weight`);
     `weighted_metrics` see both. A weighted metric whose name is taken is logged as `weighted_<name>`.
+    `loss=None` (Keras allows it) leaves only the losses the layers add (`add_loss`) to minimize.
     """
 
     def __init__(self, loss: Any, metrics: Any, loss_weights: Any, output_names: list[str],
                  weighted_metrics: Any = None) -> None:
         self.output_names = output_names
-        self.losses = self._per_output(loss, "loss", allow_none=False)
-        self.losses = [losses_module.get(item) for item in self.losses]
+        self.losses = self._per_output(loss, "loss", allow_none=loss is None)
+        self.losses = [None if item is None else losses_module.get(item) for item in self.losses]
         weights = self._per_output(loss_weights, "loss_weights") if loss_weights is not None else None
         self.loss_weights = [1.0 if w is None else float(w) for w in (weights or [None] * len(output_names))]
         self._metric_specs = self._metrics_per_output(metrics)
@@ -110,7 +118,7 @@ class Objectives:
         """Checks the targets against each loss and resolves metric names such as "accuracy"."""
         targets = self.split_targets(targets)
         for loss, target, shape, name in zip(self.losses, targets, output_shapes, self.output_names):
-            if target is None:
+            if target is None or loss is None or shape is None:
                 continue
             _check_output_keeps_no_extra_axes(loss, target, shape, name if len(self.output_names) > 1 else None)
             loss.validate_targets(target, shape)
@@ -173,7 +181,7 @@ class Objectives:
                      extra: list[torch.Tensor]) -> torch.Tensor:
         """The weighted sum of output losses plus regularization `extra` terms (one scalar tensor).
         With several outputs, each output's own loss is kept in `last_output_losses` for `update`."""
-        if self._single_output and isinstance(targets, torch.Tensor):  # the common case, kept lean
+        if self._single_output and isinstance(targets, torch.Tensor) and self.losses[0] is not None:  # kept lean
             sample_weight = with_mask(sample_weight, predictions)
             total = self.losses[0](targets, predictions, sample_weight)
             if self.loss_weights[0] != 1.0:
@@ -186,7 +194,7 @@ class Objectives:
         total, self.last_output_losses = None, []
         for loss, weight, target, output, sample_weight_i in zip(self.losses, self.loss_weights,
                                                                  self.split_targets(targets), outputs, weights):
-            if target is None:
+            if target is None or loss is None:
                 self.last_output_losses.append(None)
                 continue
             value = loss(target, output, with_mask(sample_weight_i, output))
@@ -194,6 +202,10 @@ class Objectives:
             total = value * weight if total is None else total + value * weight
         for term in extra:
             total = term if total is None else total + term
+        if total is None and all(loss is None for loss in self.losses):
+            raise ValueError("There is no loss to minimize: compile() got no loss and no layer added one "
+                             "(add_loss). Pass loss=... to compile() (e.g. 'sparse_categorical_crossentropy' for "
+                             "integer class labels, 'mse' for regression), or override train_step.")
         if total is None:
             raise ValueError("No targets were given, so there is no loss to compute. Pass y to fit().")
         return total
@@ -208,6 +220,10 @@ class Objectives:
             for tracker, value in zip(self.output_loss_trackers, values):
                 if value is not None:
                     tracker.update_state(value)
+        self.update_metrics(targets, predictions, sample_weight)
+
+    def update_metrics(self, targets: Any, predictions: Any, sample_weight: Any) -> None:
+        """Accumulates the compiled metrics (not the loss) for one batch (Keras's `compute_metrics`)."""
         if self._single_output and isinstance(targets, torch.Tensor):
             self._update_metrics(self.metrics[0], self.weighted_metrics[0], targets, predictions, sample_weight)
             return

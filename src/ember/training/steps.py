@@ -13,13 +13,14 @@ from ember import config, mixed_precision
 from ember.optimizers import Optimizer
 from ember.training import graphs
 from ember.training.autograd_step import CompiledStep, EagerStep
+from ember.training.custom_step import CustomStep
 from ember.training.dense_stack import DenseStackStep, HandDerivedStep
 from ember.training.graphed_step import GraphedStep
 from ember.training.objectives import Objectives
 from ember.training.step import Step
 from ember.training.threads import ThreadTunedStep
 
-KINDS = ("eager", "compiled", "graphed", "hand_derived")
+KINDS = ("eager", "compiled", "graphed", "hand_derived", "custom")
 
 
 def step_kind(jit_compile: Any, device: torch.device) -> str:
@@ -39,6 +40,8 @@ def make_step(model: nn.Module, objectives: Objectives | None, optimizer: Optimi
     CUDA graphs on this device, or a model, loss or precision the hand-derived step does not cover."""
     if kind not in KINDS:
         raise ValueError(f"Unknown step kind {kind!r}; expected one of {KINDS}.")
+    if kind == "custom":
+        return CustomStep(model, precision)
     if kind == "compiled":
         return CompiledStep(model, objectives, optimizer, precision, scale_loss)
     if kind == "graphed":
