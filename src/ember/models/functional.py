@@ -197,3 +197,16 @@ def _topological_order(output_nodes: list[Node]) -> list[Node]:
     for node in output_nodes:
         visit(node)
     return order
+
+
+_FUNCTIONAL_VARIANTS: dict[type, type] = {}
+
+
+def functional_variant(cls: type) -> type:
+    """`cls` (a Model subclass) with `Functional` mixed in, made once per class: the subclass's
+    methods (train_step, ...) over a graph of layers. Not registered for loading: files name `cls`,
+    whose `from_config` rebuilds it."""
+    if cls not in _FUNCTIONAL_VARIANTS:
+        _FUNCTIONAL_VARIANTS[cls] = type(cls.__name__, (cls, Functional), {
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__, "_functional_variant_of": cls})
+    return _FUNCTIONAL_VARIANTS[cls]

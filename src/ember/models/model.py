@@ -21,6 +21,7 @@ from ember.callbacks.progress import ProgbarLogger, format_logs, resolve_verbose
 from ember.data import preparation
 from ember.layers import shapes
 from ember.layers.base import Layer
+from ember.layers.symbolic import SymbolicTensor
 from ember.models.summary import summary_text
 from ember.training.compile_settings import CompileSettings
 from ember.training.custom_step import OVERRIDABLE, CustomStepLogs, unpack
@@ -59,9 +60,9 @@ class Model(Layer):
 
     def __init__(self, *args: Any, name: str | None = None, trainable: bool = True, **kwargs: Any) -> None:
         if _functional_arguments(args, kwargs):  # a subclass's super().__init__(inputs, outputs)
-            from ember.models.functional import Functional
+            from ember.models.functional import Functional, functional_variant
 
-            self.__class__ = _functional_variant(type(self), Functional)
+            self.__class__ = functional_variant(type(self))
             Functional.__init__(self, *args, name=name, trainable=trainable, **kwargs)
             return
         super().__init__(name=name, trainable=trainable, **kwargs)
@@ -518,22 +519,8 @@ def _specs_of(x: Any) -> Any:
     return map_structure(lambda t: shapes.TensorSpec((None,) + tuple(t.shape[1:]), t.dtype), x)
 
 
-_FUNCTIONAL_VARIANTS: dict[type, type] = {}
-
-
 def _functional_arguments(args: tuple, kwargs: dict) -> bool:
     """Whether `Model.__init__` got the functional API's `(inputs, outputs)` (symbolic tensors)."""
-    from ember.layers.symbolic import SymbolicTensor
-
     given = list(args[:2]) + [kwargs[key] for key in ("inputs", "outputs") if key in kwargs]
     return len(given) >= 2 and all(first_leaf(value, lambda leaf: isinstance(leaf, SymbolicTensor)) is not None
                                    for value in given[:2])
-
-
-def _functional_variant(cls: type, functional: type) -> type:
-    """`cls` with `Functional` mixed in (made once per class): its own methods (train_step, ...) over
-    a graph of layers. Not registered for loading: files name `cls`, whose `from_config` rebuilds it."""
-    if cls not in _FUNCTIONAL_VARIANTS:
-        _FUNCTIONAL_VARIANTS[cls] = type(cls.__name__, (cls, functional), {
-            "__module__": cls.__module__, "__qualname__": cls.__qualname__, "_functional_variant_of": cls})
-    return _FUNCTIONAL_VARIANTS[cls]
