@@ -5,7 +5,7 @@
 """
 
 from ember import (activations, backend, callbacks, config, constraints, data, datasets, explain, gan, generation,
-                   initializers, layers, losses, metrics, mixed_precision, models, optimizers, preprocessing,
+                   initializers, layers, losses, metrics, mixed_precision, models, optimizers, preprocessing, random,
                    regularizers, saving, text, utils)
 from ember.layers import Input, Layer
 from ember.models import Model, Sequential, load_model
@@ -15,5 +15,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Sequential", "Model", "Input", "Layer", "load_model", "layers", "models", "activations", "callbacks", "config",
     "constraints", "data", "datasets", "explain", "initializers", "losses", "metrics", "optimizers", "preprocessing",
-    "regularizers", "saving", "text", "utils", "backend", "gan", "generation", "mixed_precision",
+    "regularizers", "saving", "text", "utils", "backend", "gan", "generation", "mixed_precision", "random",
 ]
