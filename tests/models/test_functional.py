@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 import ember
 from ember import layers
@@ -67,3 +68,38 @@ def test_symbolic_call_reports_layer_and_shapes():
     x = ember.Input((3,))
     with pytest.raises(ValueError, match="Add 'add' needs inputs of the same shape"):
         layers.Add()([layers.Dense(4)(x), layers.Dense(5)(x)])
+
+
+def test_sequential_inputs_outputs_and_layer_output_give_a_feature_extractor():
+    model = ember.Sequential([layers.Input((4,)), layers.Dense(3, activation="relu"), layers.Dense(2)])
+    extractor = ember.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
+    x = np.random.default_rng(0).random((5, 4)).astype("float32")
+    hidden, last = extractor.predict(x, verbose=0)
+    assert hidden.shape == (5, 3) and (hidden >= 0).all()
+    np.testing.assert_allclose(last, model.predict(x, verbose=0), rtol=1e-6)  # the same weights
+    model.add(layers.Dense(1))
+    assert model.outputs[0].shape == (None, 1) and model.layers[0].output.shape == (None, 3)
+    with pytest.raises(ValueError, match="has not been called on a symbolic input"):
+        _ = layers.Dense(2).output
+    shared = layers.Dense(2)
+    first, second = ember.Input((3,)), ember.Input((3,))
+    shared(first), shared(second)
+    with pytest.raises(ValueError, match="called at 2 places"):
+        _ = shared.output
+
+
+def test_a_torch_module_wrapper_trains_in_a_functional_model_and_refuses_to_be_saved_as_code(tmp_path):
+    ember.utils.set_random_seed(0)
+    inputs = ember.Input((4,))
+    wrapper = layers.TorchModuleWrapper(torch.nn.Linear(4, 3))
+    model = ember.Model(inputs, layers.Dense(1)(wrapper(inputs)))
+    model.compile("adam", "mse")
+    before = wrapper.module.weight.detach().clone()
+    rng = np.random.default_rng(0)
+    model.fit(rng.random((32, 4)).astype("float32"), rng.random((32, 1)).astype("float32"), verbose=0)
+    assert not torch.equal(before, wrapper.module.weight) and model.count_params() == 4 * 3 + 3 + 3 + 1
+    with pytest.raises(TypeError, match="save the weights|Save the weights"):
+        model.save(tmp_path / "m.ember")
+    model.save_weights(tmp_path / "m.weights.safetensors")
+    with pytest.raises(ValueError, match="TorchModuleWrapper"):
+        _ = ember.Sequential([layers.Input((4,)), torch.nn.Linear(4, 2)]).inputs

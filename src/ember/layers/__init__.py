@@ -23,7 +23,7 @@ from ember.layers.text_vectorization import TextVectorization
 from ember.layers.position import (PositionEmbedding, RotaryEmbedding, SinePositionEncoding,
                                   TokenAndPositionEmbedding)
 from ember.layers.transformer import Transformer, TransformerDecoder, TransformerEncoder
-from ember.layers.wrappers import Bidirectional, SpectralNormalization, TimeDistributed
+from ember.layers.wrappers import Bidirectional, SpectralNormalization, TimeDistributed, TorchModuleWrapper
 from ember.layers.serialization import deserialize_layer as deserialize
 from ember.layers.serialization import serialize_layer as serialize
 
@@ -41,5 +41,5 @@ __all__ = [
     "MultiHeadAttention", "PositionEmbedding", "SinePositionEncoding", "TokenAndPositionEmbedding",
     "TransformerEncoder", "TransformerDecoder", "Transformer", "Attention", "AdditiveAttention",
     "SpectralNormalization", "LeakyReLU", "ReLU", "ELU", "PReLU", "Softmax",
-    "RotaryEmbedding", "serialize", "deserialize",
+    "RotaryEmbedding", "TorchModuleWrapper", "serialize", "deserialize",
 ]

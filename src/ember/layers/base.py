@@ -57,6 +57,7 @@ class Layer(nn.Module):
         self._initializers: dict[str, Any] = {}
         self._layouts: dict[str, Layout] = {}
         self._call_losses: list[torch.Tensor] = []
+        self._inbound_nodes: list[Any] = []  # the symbolic calls (functional graph nodes) of this layer
         self.input_spec_shape: Shape | list | None = None
         self.build_arguments: tuple = ()
         self.output_spec_shape: Shape | list | None = None
@@ -319,6 +320,28 @@ class Layer(nn.Module):
     @classmethod
     def from_config(cls, config_dict: dict[str, Any]) -> "Layer":
         return cls(**config_dict)
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's one call in a functional graph (or a Sequential with an
+        Input), for feature extraction: `Model(model.inputs, [layer.output for layer in model.layers])`."""
+        outputs = self._only_node("output").outputs
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input(s) of the layer's one call in a functional graph."""
+        args = self._only_node("input").args
+        return args[0] if len(args) == 1 else list(args)
+
+    def _only_node(self, what: str) -> Any:
+        if not self._inbound_nodes:
+            raise ValueError(f"Layer '{self.name}' has not been called on a symbolic input, so it has no {what}. "
+                             "Call it on ember.Input(...) (or give its Sequential an Input) first.")
+        if len(self._inbound_nodes) > 1:
+            raise ValueError(f"Layer '{self.name}' was called at {len(self._inbound_nodes)} places in functional "
+                             f"graphs, so its {what} is ambiguous; use the tensor each call returned instead.")
+        return self._inbound_nodes[0]
 
     @property
     def input_shape(self) -> Any:

@@ -34,7 +34,7 @@ class InputLayer(Layer):
         self.input_spec_shape = self.output_spec_shape = (None,) + self.shape[1:]
         node = Node(self, (), {})
         node.outputs = [SymbolicTensor(self.output_spec_shape, self.input_dtype, node)]
-        self.output = node.outputs[0]
+        self._inbound_nodes = [node]  # so that `self.output` is the input's symbolic tensor
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return inputs

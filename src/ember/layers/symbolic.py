@@ -69,4 +69,7 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict) -> Any:
         node.outputs.append(symbolic)
         return symbolic
 
-    return map_structure(make_symbolic, output_specs)
+    outputs = map_structure(make_symbolic, output_specs)
+    if hasattr(layer, "_inbound_nodes"):
+        layer._inbound_nodes.append(node)
+    return outputs

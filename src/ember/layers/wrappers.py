@@ -1,5 +1,6 @@
-"""Layers that wrap another layer: Bidirectional (an RNN both ways), TimeDistributed (per step) and
-SpectralNormalization (a kernel scaled to unit spectral norm)."""
+"""Layers that wrap another layer: Bidirectional (an RNN both ways), TimeDistributed (per step),
+SpectralNormalization (a kernel scaled to unit spectral norm) and TorchModuleWrapper (a plain torch
+module as a layer)."""
 
 from __future__ import annotations
 
@@ -177,3 +178,28 @@ class SpectralNormalization(Layer):
     def from_config(cls, config: dict[str, Any]) -> "SpectralNormalization":
         config = dict(config)
         return cls(deserialize_layer(config.pop("layer")), **config)
+
+
+class TorchModuleWrapper(Layer):
+    """A plain `torch.nn.Module` as an ember layer (Keras 3's `layers.TorchModuleWrapper`): its
+    parameters are the layer's weights (trained, counted, saved with `save_weights`), and it can
+    be called on symbolic tensors in functional models. The module's code is not data, so a model
+    holding one is saved with `save_weights`, not `save`.
+
+    Input and output shapes: the module's own (ember passes tensors through unchanged).
+    """
+
+    def __init__(self, module: torch.nn.Module, **kwargs: Any) -> None:
+        if not isinstance(module, torch.nn.Module):
+            raise TypeError(f"TorchModuleWrapper wraps a torch.nn.Module; got {type(module).__name__}.")
+        kwargs.setdefault("name", f"torch_module_wrapper_{type(module).__name__.lower()}")
+        super().__init__(**kwargs)
+        self.module = module
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.module(*args, **kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        raise TypeError(f"TorchModuleWrapper '{self.name}' holds a {type(self.module).__name__}, whose code cannot "
+                        "be written to a file (ember never stores code). Save the weights with "
+                        "model.save_weights(path) and rebuild the model in code to load them.")

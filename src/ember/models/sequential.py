@@ -112,6 +112,43 @@ class Sequential(Model):
         first = self.sequence[0]
         return f" (first layer '{getattr(first, 'name', type(first).__name__)}', {type(first).__name__})"
 
+    @property
+    def inputs(self) -> list[SymbolicTensor]:
+        """The symbolic input (Keras's `model.inputs`): with `outputs` and each layer's `output`, for
+        feature extraction, `Model(model.inputs, [layer.output for layer in model.layers])`."""
+        return [self._symbolic_chain()[0]]
+
+    @property
+    def outputs(self) -> list[SymbolicTensor]:
+        return [self._symbolic_chain()[1]]
+
+    def _symbolic_chain(self) -> tuple[SymbolicTensor, SymbolicTensor]:
+        """The layers called on a symbolic input, once per set of layers (a changed stack replaces
+        the previous chain's calls, so each layer keeps one `output`)."""
+        if self.input_spec_shape is None:
+            raise ValueError(f"Sequential '{self.name}' has no input shape yet, so it has no symbolic inputs or "
+                             "outputs. Start it with ember.Input(shape) or call model.build((None, ...)).")
+        plain = [type(layer).__name__ for layer in self.sequence if not isinstance(layer, Layer)]
+        if plain:
+            raise ValueError(f"Sequential '{self.name}' holds plain torch modules {plain}, which cannot be called "
+                             "on symbolic tensors; wrap them in ember.layers.TorchModuleWrapper(module).")
+        key = tuple(map(id, self.sequence))
+        chain = getattr(self, "_chain", None)
+        if chain is not None and chain[0] == key:
+            return chain[1], chain[2]
+        if chain is not None:
+            for layer, node in chain[3]:  # forget the previous chain's calls
+                if node in layer._inbound_nodes:
+                    layer._inbound_nodes.remove(node)
+        start = self.input_layer.output if self.input_layer is not None else InputLayer(
+            shape=self.input_spec_shape[1:], dtype=getattr(self, "_input_dtype", None)).output
+        tensor, made = start, []
+        for layer in self.sequence:
+            tensor = layer(tensor)
+            made.append((layer, layer._inbound_nodes[-1]))
+        self._chain = (key, start, tensor, made)
+        return start, tensor
+
     def layer_chain(self) -> tuple[list[nn.Module], tuple] | None:
         if type(self).forward is not Sequential.forward or not self.built:
             return None
