@@ -80,3 +80,22 @@ def test_tf32_switches_follow_the_setting_on_cuda_only():
     finally:
         config.set_tf32(True)
         matmul.fp32_precision = before
+
+
+def test_split_dataset_splits_arrays_tuples_and_torch_datasets():
+    x, y = np.arange(10).reshape(10, 1), np.arange(10)
+    (x_left, y_left), (x_right, y_right) = ember.utils.split_dataset((x, y), left_size=0.8)
+    assert x_left.shape == (8, 1) and y_right.tolist() == [8, 9] and y_left.tolist() == list(range(8))
+    left, right = ember.utils.split_dataset(x, right_size=3, shuffle=True, seed=1)
+    assert len(left) == 7 and sorted(np.concatenate([left, right])[:, 0].tolist()) == list(range(10))
+    again, _ = ember.utils.split_dataset(x, right_size=3, shuffle=True, seed=1)
+    np.testing.assert_array_equal(again, left)
+    samples = torch.utils.data.TensorDataset(torch.arange(10))
+    first, second = ember.utils.split_dataset(samples, left_size=4, right_size=2)
+    assert len(first) == 4 and len(second) == 2
+    with pytest.raises(ValueError, match="needs left_size or right_size"):
+        ember.utils.split_dataset(x)
+    with pytest.raises(ValueError, match="different lengths"):
+        ember.utils.split_dataset((x, y[:5]), left_size=0.5)
+    with pytest.raises(ValueError, match="ask for 8 \\+ 5 samples"):
+        ember.utils.split_dataset(x, left_size=8, right_size=5)

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -94,3 +96,20 @@ def test_ember_layer_inside_plain_pytorch_model():
 def test_unknown_keyword_argument_is_rejected():
     with pytest.raises(TypeError, match="unexpected keyword arguments"):
         layers.Dense(3, unitz=4)
+
+
+def test_build_config_round_trip_builds_a_new_layer_the_same_way():
+    layer = ember.layers.Dense(3)
+    layer.build_from_shapes((None, 4))
+    config = layer.get_build_config()
+    assert config == {"input_shape": [None, 4]} and json.loads(json.dumps(config)) == config
+    copy = ember.layers.Dense.from_config(layer.get_config())
+    copy.build_from_config(config)
+    assert copy.built and copy.kernel.shape == layer.kernel.shape
+    add = ember.layers.Add()
+    add([ember.Input((2,)), ember.Input((2,))])
+    merged = ember.layers.Add()
+    merged.build_from_config(add.get_build_config())
+    assert merged.built and ember.layers.Dense(2).get_build_config() is None
+    with pytest.raises(ValueError, match="has 'input_shape' or 'input_shapes'"):
+        ember.layers.Dense(2).build_from_config({"shape": [None, 3]})
