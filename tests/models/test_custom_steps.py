@@ -232,3 +232,29 @@ def test_no_loss_to_minimize_and_a_foreign_variable_get_clear_errors():
     assert torch.allclose(mine, torch.full((2,), 0.9))
     with pytest.raises(ValueError, match="was not built on"):
         optimizer.apply([torch.ones(3)], [other])
+
+
+class OwnLoss(ember.Model):
+    """Overrides compute_loss alone: the default train_step uses it, and logs it as "loss"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(1)
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return torch.mean(torch.abs(y_pred - y)) + 0.0 * sum(w.sum() for w in self.trainable_weights)
+
+
+def test_overriding_compute_loss_alone_trains_with_the_default_step():
+    ember.utils.set_random_seed(0)
+    model = OwnLoss()
+    model.compile(optimizer=optimizers.Adam(0.05), metrics=["mse"])
+    x, y = _regression(128)
+    history = model.fit(x, y, epochs=4, batch_size=32, verbose=0).history
+    assert set(history) == {"loss", "mse"} and model.make_step().kind == "custom"
+    assert history["loss"][-1] < history["loss"][0]
+    evaluated = model.evaluate(x, y, verbose=0, return_dict=True)  # the default test_step, the same loss
+    assert evaluated["loss"] == pytest.approx(float(np.mean(np.abs(model.predict(x, verbose=0) - y))), rel=1e-5)

@@ -390,13 +390,14 @@ class Model(Layer):
     def metrics(self) -> list[metrics_module.Metric]:
         """The trackers that make the logs, as Keras lists them: the loss tracker, the per-output
         losses and the compiled metrics (once the first fit or evaluate resolved them; the loss
-        tracker only where compile() got a loss), then the `Metric` objects the model holds as
+        tracker where compile() got a loss or the model overrides compute_loss), then the `Metric` objects the model holds as
         attributes (a custom `train_step`'s trackers). `fit` resets them all at each epoch."""
         compiled = []
         if self._objectives is not None:
             compiled = self._objectives.all_trackers()
-            if all(loss is None for loss in self._objectives.losses):
-                compiled = compiled[1:]  # no compiled loss: no "loss" tracker of its own
+            own_loss = type(self).compute_loss is not Model.compute_loss
+            if all(loss is None for loss in self._objectives.losses) and not own_loss:
+                compiled = compiled[1:]  # no loss compiled or computed by the model: no "loss" tracker
         own = [value for value in vars(self).values() if isinstance(value, metrics_module.Metric)]
         return compiled + [metric for metric in own if all(metric is not other for other in compiled)]
 
