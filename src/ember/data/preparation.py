@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import torch
 
 from ember._tree import first_leaf
+from ember._validation import require_positive_int
 from ember.data import arrays, streaming
 
 DEFAULT_BATCH_SIZE = 32
@@ -29,17 +30,12 @@ def check_fit_arguments(epochs: Any, initial_epoch: int, batch_size: int | None,
     """The checks `fit` makes of its loop arguments (a GAN's `fit` too); returns the batch size."""
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1 or initial_epoch >= epochs:
         raise ValueError(f"epochs must be an integer above initial_epoch ({initial_epoch}); got {epochs!r}.")
-    if not isinstance(validation_freq, int) or isinstance(validation_freq, bool) or validation_freq < 1:
-        raise ValueError(f"validation_freq must be a positive integer (validate every that many epochs); "
-                         f"got {validation_freq!r}.")
+    require_positive_int("validation_freq", validation_freq)
     return batch_size_or_default(batch_size)
 
 
 def batch_size_or_default(batch_size: int | None) -> int:
-    size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
-    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
-    return size
+    return DEFAULT_BATCH_SIZE if batch_size is None else require_positive_int("batch_size", batch_size)
 
 
 def prepare(x: Any, y: Any, sample_weight: Any, batch_size: int | None, shuffle: bool, steps: int | None,

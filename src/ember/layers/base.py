@@ -162,7 +162,7 @@ class Layer(nn.Module):
         when not built); `build_from_config` builds a new layer the same way."""
         if not self.built or not self.build_arguments:
             return None
-        shapes_list = [_json_shape(shape) for shape in self.build_arguments]
+        shapes_list = shapes.shape_to_json(list(self.build_arguments))
         return {"input_shape": shapes_list[0]} if len(shapes_list) == 1 else {"input_shapes": shapes_list}
 
     def build_from_config(self, config: dict[str, Any] | None) -> None:
@@ -173,7 +173,7 @@ class Layer(nn.Module):
             raise ValueError(f"Layer '{self.name}': a build config has 'input_shape' or 'input_shapes'; got "
                              f"{sorted(config)}.")
         given = [config["input_shape"]] if "input_shape" in config else config["input_shapes"]
-        self.build_from_shapes(*[_as_shape(shape) for shape in given])
+        self.build_from_shapes(*[shapes.shape_from_json(shape) for shape in given])
 
     def compute_mask(self, inputs: Any, mask: torch.Tensor | None) -> torch.Tensor | None:
         """The padding mask of the output, `(batch, steps)` booleans, or None."""
@@ -451,17 +451,6 @@ def _declared_shape(input_shape: Any, input_dim: int | None, batch_size: int | N
     if isinstance(input_shape, int):
         input_shape = (input_shape,)
     return (batch_size,) + tuple(None if d is None else int(d) for d in input_shape)
-
-
-def _json_shape(value: Any) -> Any:
-    return [_json_shape(v) for v in value] if isinstance(value, (list, tuple)) else value
-
-
-def _as_shape(value: Any) -> Any:
-    """A JSON shape (lists) back as a tuple, or a list of tuples for several inputs."""
-    if isinstance(value, (list, tuple)) and all(isinstance(d, (int, type(None))) for d in value):
-        return tuple(value)
-    return [_as_shape(v) for v in value]
 
 
 def _attribute_name(name: str) -> str:

@@ -14,6 +14,7 @@ from torch import nn
 
 from ember.layers import registry
 from ember.layers.base import Layer
+from ember.layers.shapes import shape_from_json, shape_to_json
 
 
 class UnknownClassError(ValueError):
@@ -28,7 +29,7 @@ def serialize_layer(layer: nn.Module) -> dict[str, Any]:
     shapes = list(layer.build_arguments) if layer.built else None
     cls = getattr(type(layer), "_functional_variant_of", type(layer))  # CustomModel(inputs, outputs)
     return {"class_name": registry.get_registered_name(cls), "config": layer.get_config(),
-            "build_shapes": _jsonable(shapes)}
+            "build_shapes": shape_to_json(shapes)}
 
 
 def deserialize_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> nn.Module:
@@ -47,7 +48,7 @@ def deserialize_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | Non
         layer = cls.from_config(dict(spec.get("config", {})))
         build_shapes = spec.get("build_shapes")
         if build_shapes and isinstance(layer, Layer):
-            layer.build_from_shapes(*[_shape(argument) for argument in build_shapes])
+            layer.build_from_shapes(*[shape_from_json(argument) for argument in build_shapes])
     return layer
 
 
@@ -63,19 +64,3 @@ def lookup_function(name: str, owner: str) -> Any:
         raise UnknownClassError(f"The Lambda layer '{owner}' wraps the function {name!r}; ember never stores code "
                                 f"in files. Pass it: load_model(path, custom_objects={{{name!r}: {name}}}).")
     return function
-
-
-def _jsonable(shape: Any) -> Any:
-    if isinstance(shape, tuple):
-        return list(shape)
-    if isinstance(shape, list):
-        return [_jsonable(s) for s in shape]
-    return shape
-
-
-def _shape(value: Any) -> Any:
-    if isinstance(value, list) and all(isinstance(d, (int, type(None))) for d in value):
-        return tuple(value)
-    if isinstance(value, list):
-        return [_shape(v) for v in value]
-    return value

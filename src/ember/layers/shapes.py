@@ -183,3 +183,18 @@ def flatten_shapes(structure: Any) -> list[tuple]:
     if isinstance(structure, dict):
         return [s for value in structure.values() for s in flatten_shapes(value)]
     return [s for value in structure for s in flatten_shapes(value)]
+
+
+def shape_to_json(shape: Any) -> Any:
+    """A shape (or a list of shapes) as JSON values: tuples become lists, None stays."""
+    return [shape_to_json(s) for s in shape] if isinstance(shape, (list, tuple)) else shape
+
+
+def shape_from_json(value: Any) -> Any:
+    """`shape_to_json`'s output back: a list of sizes is a tuple, a list of those a list of tuples."""
+    if isinstance(value, list) and all(isinstance(d, (int, type(None))) for d in value):
+        return tuple(value)
+    if isinstance(value, list):
+        return [shape_from_json(v) for v in value]
+    return value
+

@@ -12,6 +12,7 @@ from ember import losses as losses_module
 from ember import metrics as metrics_module
 from ember import optimizers
 from ember._tree import flatten
+from ember._validation import require_positive_int
 from ember.training.objectives import Objectives
 from ember.training import steps
 
@@ -39,9 +40,7 @@ class CompileSettings:
                 metrics_module.get(spec)  # and here
         if self.jit_compile not in ("auto", True, False):
             raise ValueError(f"jit_compile must be 'auto', True or False; got {self.jit_compile!r}.")
-        if not isinstance(self.steps_per_execution, int) or isinstance(self.steps_per_execution, bool) \
-                or self.steps_per_execution < 1:
-            raise ValueError(f"steps_per_execution must be a positive integer; got {self.steps_per_execution!r}.")
+        require_positive_int("steps_per_execution", self.steps_per_execution)
         for name in ("run_eagerly", "auto_scale_loss"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be True or False; got {getattr(self, name)!r}.")
