@@ -10,19 +10,40 @@ from typing import Any, Callable
 
 import torch
 
-from ember import losses
+from ember import _dtypes, initializers, losses
 from ember._naming import lookup, to_snake_case
+from ember.variables import Variable, new_variable
 
 
 class Metric:
-    """Base class. Subclasses declare state with `add_state` and implement `update_state`/`result`."""
+    """Base class. Subclasses declare state with `add_variable` (Keras 3) or `add_state` and
+    implement `update_state`/`result`; `reset_state` sets every state variable to zero."""
 
     def __init__(self, name: str | None = None, dtype: Any = None) -> None:
         self.name = name or to_snake_case(type(self).__name__)
-        self._states: dict[str, torch.Tensor] = {}
+        self._states: dict[str, Variable] = {}
+
+    def add_variable(self, shape: Any = (), initializer: Any = "zeros", dtype: Any = None,
+                     aggregation: str = "sum", name: str | None = None) -> Variable:
+        """Keras 3's `Metric.add_variable`: a state Variable (`assign`, `assign_add`, ...) that
+        `reset_state` zeroes and `to(device)` moves in place."""
+        shape = (shape,) if isinstance(shape, int) else tuple(shape or ())
+        name = name or f"variable_{len(self._states)}"
+        dtype = _dtypes.to_torch(dtype)
+        value = initializers.get(initializer)(shape, dtype) if dtype.is_floating_point else torch.zeros(shape, dtype=dtype)
+        variable = new_variable(value, False, name, f"{self.name}/{name}")
+        self._states[name] = variable
+        return variable
+
+    add_weight = add_variable  # Keras 2's name
 
     def add_state(self, name: str, shape: tuple[int, ...] = (), dtype: torch.dtype = torch.float32) -> None:
-        self._states[name] = torch.zeros(shape, dtype=dtype)
+        self.add_variable(shape, "zeros", dtype, name=name)
+
+    @property
+    def variables(self) -> list[Variable]:
+        """The state variables, in creation order."""
+        return list(self._states.values())
 
     def __getattr__(self, name: str) -> torch.Tensor:
         states = self.__dict__.get("_states", {})
@@ -31,9 +52,10 @@ class Metric:
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     def to(self, device: torch.device | str) -> "Metric":
-        """Moves the state to `device` (done once when training starts)."""
-        for name, value in self._states.items():
-            self._states[name] = value.to(device)
+        """Moves the state to `device` in place (done once when training starts), so references a
+        subclass keeps (`self.total = self.add_variable(...)`) stay valid."""
+        for value in self._states.values():
+            value.data = value.data.to(device)
         return self
 
     def reset_state(self) -> None:

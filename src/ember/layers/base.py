@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ember import config, constraints, initializers, regularizers
+from ember.variables import Variable, as_variable, new_variable
 from ember._naming import to_snake_case, unique_name
 from ember._tree import first_leaf, flatten, map_structure
 from ember.layers import registry, shapes
@@ -187,7 +188,8 @@ class Layer(nn.Module):
     def add_weight(self, name_or_shape: Any = None, shape: Any = None, initializer: Any = None,
                    dtype: torch.dtype | None = None, trainable: bool = True, regularizer: Any = None,
                    constraint: Any = None, name: str | None = None, layout: "Layout | None" = None) -> torch.Tensor:
-        """Creates, registers and returns a weight (a Parameter, or a buffer when not trainable).
+        """Creates, registers and returns a weight: an `ember.variables.Variable` (a Parameter with
+        Keras's `assign`/`assign_add`/`value`/`numpy()`), registered as a buffer when not trainable.
 
         Accepts both Keras 3's `add_weight(shape=..., initializer=..., name=...)` and
         Keras 2's `add_weight(name, shape, ...)`. With a `layout`, `shape` and the initializer are
@@ -208,10 +210,11 @@ class Layer(nn.Module):
         value = (layout.from_keras(value).contiguous() if layout else value).to(_DEVICE.current)
         if layout is not None:
             self._layouts[name] = layout
+        variable = new_variable(value, trainable, name, f"{self.name}/{name}")
         if trainable:
-            setattr(self, name, nn.Parameter(value))
+            setattr(self, name, variable)
         else:
-            self.register_buffer(name, value)
+            self.register_buffer(name, variable)
         self._own_weights.append(name)
         self._initializers[name] = init
         regularizer = regularizers.get(regularizer)
@@ -221,6 +224,34 @@ class Layer(nn.Module):
         if constraint is not None:
             self._weight_constraints.append((name, constraint))
         return getattr(self, name)
+
+    def add_variable(self, shape: Any = None, initializer: Any = None, dtype: torch.dtype | None = None,
+                     trainable: bool = True, autocast: bool = True, regularizer: Any = None,
+                     constraint: Any = None, name: str | None = None) -> torch.Tensor:
+        """Keras 3's `add_variable`: the same as `add_weight(shape=..., ...)`."""
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+                               regularizer=regularizer, constraint=constraint, name=name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # `self.total = self.add_weight(..., trainable=False)` names a buffer the layer holds already:
+        # keep it a buffer (an alias), rather than letting nn.Module register it again as a parameter.
+        if isinstance(value, Variable) and not value.requires_grad and \
+                any(buffer is value for buffer in self.__dict__.get("_buffers", {}).values()):
+            object.__setattr__(self, name, value)
+            return
+        super().__setattr__(name, value)
+
+    def _apply(self, fn: Any, recurse: bool = True) -> "Layer":
+        # nn.Module replaces buffers by new tensors on .to()/.double(); keep each Variable buffer
+        # the same object (aliases and user references stay valid), with the converted data.
+        variables = {key: buffer for key, buffer in self._buffers.items() if isinstance(buffer, Variable)}
+        super()._apply(fn, recurse)
+        for key, variable in variables.items():
+            converted = self._buffers[key]
+            if converted is not variable:
+                variable.data = converted.data if isinstance(converted, torch.Tensor) else converted
+                self._buffers[key] = variable
+        return self
 
     def reset_parameters(self) -> None:
         """Draws every own weight again from its initializer (allocation stays as it is)."""
@@ -239,8 +270,8 @@ class Layer(nn.Module):
         they are the same.
         """
         own = [(getattr(self, n), self._layouts.get(n)) for n in self._own_weights]
-        ordered = [e for e in own if isinstance(e[0], nn.Parameter)] + \
-            [e for e in own if not isinstance(e[0], nn.Parameter)]
+        ordered = [e for n, e in zip(self._own_weights, own) if n in self._parameters] + \
+            [e for n, e in zip(self._own_weights, own) if n not in self._parameters]
         seen = {id(w) for w, _ in ordered}
         for child in self.children():
             for weight, layout in _module_weight_entries(child):
@@ -251,8 +282,9 @@ class Layer(nn.Module):
 
     @property
     def weights(self) -> list[torch.Tensor]:
-        """All weights in Keras's order (see `weight_entries`)."""
-        return [weight for weight, _ in self.weight_entries()]
+        """All weights in Keras's order (see `weight_entries`); parameters of plain torch modules
+        inside are given the Variable methods too (buffers of plain modules stay torch tensors)."""
+        return [as_variable(weight) for weight, _ in self.weight_entries()]
 
     @property
     def trainable_weights(self) -> list[torch.Tensor]:
@@ -261,6 +293,19 @@ class Layer(nn.Module):
     @property
     def non_trainable_weights(self) -> list[torch.Tensor]:
         return [w for w in self.weights if not (isinstance(w, nn.Parameter) and w.requires_grad)]
+
+    @property
+    def variables(self) -> list[torch.Tensor]:
+        """Keras's `layer.variables`: the weights (ember keeps metric state and seeds elsewhere)."""
+        return self.weights
+
+    @property
+    def trainable_variables(self) -> list[torch.Tensor]:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[torch.Tensor]:
+        return self.non_trainable_weights
 
     def get_weights(self) -> list[np.ndarray]:
         """The weights as NumPy arrays, in Keras's order and layouts."""
