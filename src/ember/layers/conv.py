@@ -43,6 +43,26 @@ def pad_same(inputs: torch.Tensor, kernel: tuple, strides: tuple, dilation: tupl
     return F.pad(inputs, pads, value=value) if any(pads) else inputs
 
 
+def transpose_padding(kernel_size: tuple, strides: tuple, dilation: tuple, padding: str,
+                      output_padding: tuple | None = None) -> tuple[list[int], list[int]]:
+    """Torch's (padding, output_padding) per spatial axis for a transposed convolution with Keras's
+    output sizes: "valid" (in - 1) * stride + kernel, "same" in * stride."""
+    paddings, extras = [], []
+    for axis in range(len(kernel_size)):
+        kernel = (kernel_size[axis] - 1) * dilation[axis] + 1
+        stride = strides[axis]
+        if padding == "valid":
+            pad, extra = 0, 0
+        else:  # output = input * stride
+            total = kernel - stride
+            pad, extra = (max(total, 0) + 1) // 2, (max(total, 0) % 2 if total >= 0 else -total)
+        if output_padding is not None:
+            extra += output_padding[axis]
+        paddings.append(pad)
+        extras.append(extra)
+    return paddings, extras
+
+
 def channels_first(inputs: torch.Tensor) -> torch.Tensor:
     """(batch, *spatial, channels) -> a (batch, channels, *spatial) view of the same memory."""
     return inputs.movedim(-1, 1)
@@ -207,19 +227,8 @@ class Conv2DTranspose(_Conv):
         return self.kernel_size + (self.filters, channels)
 
     def convolve(self, x: torch.Tensor) -> torch.Tensor:
-        paddings, extras = [], []
-        for axis in range(2):
-            kernel = (self.kernel_size[axis] - 1) * self.dilation_rate[axis] + 1
-            stride = self.strides[axis]
-            if self.padding == "valid":
-                padding, extra = 0, 0
-            else:  # output = input * stride
-                total = kernel - stride
-                padding, extra = (max(total, 0) + 1) // 2, (max(total, 0) % 2 if total >= 0 else -total)
-            if self.output_padding is not None:
-                extra += self.output_padding[axis]
-            paddings.append(padding)
-            extras.append(extra)
+        paddings, extras = transpose_padding(self.kernel_size, self.strides, self.dilation_rate, self.padding,
+                                             self.output_padding)
         return F.conv_transpose2d(x, self.kernel, self.bias, self.strides, paddings, extras, 1,
                                   self.dilation_rate)
 
