@@ -104,3 +104,14 @@ def test_a_compiled_model_trains_its_variables():
     before = model.layers[0].kernel.numpy().copy()
     model.fit(np.random.rand(32, 4).astype("float32"), np.random.rand(32, 1).astype("float32"), epochs=1, verbose=0)
     assert not np.allclose(before, model.layers[0].kernel.numpy())
+
+
+def test_keras_style_constructor():
+    variable = ember.Variable(initializer="ones", shape=(2, 3), name="scale")
+    assert variable.shape == (2, 3) and variable.requires_grad and variable.name == "scale"
+    counter = ember.Variable(np.arange(3))
+    assert counter.dtype == torch.int64 and not counter.trainable
+    frozen = ember.Variable(torch.zeros(2), trainable=False)
+    assert not frozen.requires_grad and torch.equal(frozen, torch.zeros(2))
+    with pytest.raises(ValueError, match="needs a `shape`"):
+        ember.Variable("zeros")

@@ -17,12 +17,29 @@ import numpy as np
 import torch
 from torch import nn
 
+from ember import _dtypes, config, initializers
+
 
 class Variable(nn.Parameter):
     """A tensor weight with Keras's variable methods; arithmetic on it gives plain tensors.
 
-    `Variable(data, requires_grad=True)` as for `nn.Parameter`; shape and dtype are `data`'s.
+    `Variable(data, requires_grad=True)` as for `nn.Parameter`, or Keras's
+    `Variable(initializer, shape=None, dtype=None, trainable=True, name=None)` where `initializer` is
+    a value (array, tensor, number) or an initializer (name or callable) used with `shape`.
     """
+
+    def __new__(cls, initializer: Any = None, shape: Any = None, dtype: Any = None, trainable: bool = True,
+                autocast: bool = True, aggregation: str | None = None, name: str | None = None,
+                requires_grad: bool | None = None) -> "Variable":
+        if isinstance(shape, bool):  # nn.Parameter's positional form: Variable(data, requires_grad)
+            trainable, shape = shape, None
+        if requires_grad is not None:
+            trainable = requires_grad
+        data = _initial_value(initializer, shape, dtype)
+        variable = super().__new__(cls, data, trainable and (data.is_floating_point() or data.is_complex()))
+        if name is not None:
+            variable.name = name
+        return variable
 
     @property
     def name(self) -> str | None:  # torch.Tensor.name is a read-only slot, hence the property
@@ -96,6 +113,20 @@ class Variable(nn.Parameter):
     def __repr__(self) -> str:
         return (f"<Variable path={self.path}, shape={tuple(self.shape)}, dtype={str(self.dtype).replace('torch.', '')}, "
                 f"value={self.detach().cpu().numpy()!r}>")
+
+
+def _initial_value(initializer: Any, shape: Any, dtype: Any) -> torch.Tensor:
+    if isinstance(initializer, torch.Tensor) and shape is None:
+        return initializer.detach() if dtype is None else initializer.detach().to(_dtypes.to_torch(dtype))
+    if isinstance(initializer, (str, dict)) or (callable(initializer) and not isinstance(initializer, np.ndarray)):
+        if shape is None:
+            raise ValueError("Variable(initializer=...) with an initializer needs a `shape`.")
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        return initializers.get(initializer)(shape, _dtypes.to_torch(dtype, default=config.float_dtype()))
+    value = torch.as_tensor(np.asarray(initializer if initializer is not None else 0.0))
+    if dtype is not None:
+        return value.to(_dtypes.to_torch(dtype))
+    return value.to(config.float_dtype()) if value.is_floating_point() else value
 
 
 def _rebuild_variable(data: torch.Tensor, requires_grad: bool, state: dict) -> Variable:
