@@ -103,3 +103,69 @@ def test_clone_model_copies_the_architecture_not_the_weights():
     np.testing.assert_allclose(shared_clone.predict(x, verbose=0), functional.predict(x, verbose=0))
     new_inputs = [ember.Input((4,)), ember.Input((4,))]
     assert ember.models.clone_model(functional, input_tensors=new_inputs).inputs == new_inputs
+
+
+# ------------------------------------------------ functions, Lambda bytecode, Keras objects
+
+
+def _doubled_relu(x):
+    return torch.relu(x) * 2
+
+
+def _squared_error(y_true, y_pred):
+    return ((y_true - y_pred) ** 2).mean(-1)
+
+
+def test_functions_by_name_come_from_custom_objects(tmp_path):
+    model = ember.Sequential([layers.Input((3,)), layers.Dense(2, activation=_doubled_relu)])
+    model.compile("adam", loss=_squared_error)
+    model.save(tmp_path / "m.ember")
+    objects = {"_doubled_relu": _doubled_relu, "_squared_error": _squared_error}
+    loaded = ember.load_model(tmp_path / "m.ember", custom_objects=objects)
+    assert loaded.layers[0].activation is _doubled_relu
+    loaded.fit(np.ones((4, 3), "float32"), np.ones((4, 2), "float32"), verbose=0)   # compiled with the user's loss
+    rebuilt = ember.Sequential.from_config(model.get_config(), custom_objects=objects)
+    assert rebuilt.layers[0].activation is _doubled_relu
+    with pytest.raises(ValueError, match=r"Unknown activation '_doubled_relu'.*custom_objects"):
+        ember.Sequential.from_config(model.get_config())
+
+
+def test_lambda_bytecode_is_refused_unless_safe_mode_is_off(tmp_path, monkeypatch):
+    model = ember.Sequential([layers.Input((3,)), layers.Lambda(lambda x, s=3.0: torch.tanh(x) * s + 1)])
+    model.save(tmp_path / "m.ember")
+    with pytest.raises(ValueError, match="refused by default.*safe_mode=False"):
+        ember.load_model(tmp_path / "m.ember")
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        ember.models.model_from_json(model.to_json())
+    x = np.random.default_rng(1).random((2, 3)).astype("float32")
+    loaded = ember.load_model(tmp_path / "m.ember", safe_mode=False)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), np.tanh(x) * 3 + 1, rtol=1e-6)
+    monkeypatch.setattr(ember.registry, "_UNSAFE_EVERYWHERE", [False])
+    ember.config.enable_unsafe_deserialization()
+    assert ember.models.model_from_json(model.to_json()) is not None
+
+
+@pytest.mark.parametrize("obj", [
+    ember.losses.MeanSquaredError(), ember.metrics.AUC(num_thresholds=50), ember.initializers.HeNormal(seed=1),
+    ember.regularizers.L2(0.1), ember.constraints.MaxNorm(2.0),
+    ember.optimizers.Adam(learning_rate=ember.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)),
+], ids=lambda o: type(o).__name__)
+def test_keras_objects_round_trip(obj):
+    config = saving.serialize_keras_object(obj)
+    assert {"module", "class_name", "config", "registered_name"} <= set(config)
+    import json
+    rebuilt = saving.deserialize_keras_object(json.loads(json.dumps(config)))
+    assert type(rebuilt) is type(obj) and saving.serialize_keras_object(rebuilt) == config
+
+
+def test_keras_object_layers_functions_and_unknown_names():
+    layer = layers.Dense(3, activation="relu")
+    layer.build((None, 4))
+    rebuilt = saving.deserialize_keras_object(saving.serialize_keras_object(layer))
+    assert isinstance(rebuilt, layers.Dense) and rebuilt.built and rebuilt.units == 3
+    assert saving.deserialize_keras_object(saving.serialize_keras_object(_triple)) is _triple
+    assert saving.deserialize_keras_object("relu") is ember.activations.relu
+    scaled = saving.deserialize_keras_object({"class_name": "tests>Scale", "config": {"start": 2.0}})
+    assert isinstance(scaled, Scale) and scaled.start == 2.0
+    with pytest.raises(ValueError, match=r"'tests>Nothing'.*tests>Scale.*register_keras_serializable"):
+        saving.deserialize_keras_object({"class_name": "tests>Nothing", "config": {}})

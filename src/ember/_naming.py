@@ -6,6 +6,8 @@ import re
 from collections import defaultdict
 from typing import Any, Callable, Mapping
 
+from ember import registry
+
 _counters: defaultdict[str, int] = defaultdict(int)
 
 
@@ -33,8 +35,13 @@ def lookup(kind: str, identifier: Any, table: Mapping[str, Callable]) -> Callabl
         return table[identifier]
     if isinstance(identifier, str) and identifier.lower() in table:
         return table[identifier.lower()]
+    found = registry.lookup(identifier) if isinstance(identifier, str) else None
+    if found is not None:  # the user's own, from custom_objects, a scope or register_keras_serializable
+        return found
     valid = ", ".join(sorted(k for k in table if isinstance(k, str)))
-    raise ValueError(f"Unknown {kind} {identifier!r}. Valid {kind} names: {valid}.")
+    raise ValueError(f"Unknown {kind} {identifier!r}. Valid {kind} names: {valid}. For your own {kind}, pass "
+                     f"custom_objects={{{identifier!r}: ...}} or register it with "
+                     "@ember.saving.register_keras_serializable().")
 
 
 def get_configurable(kind: str, identifier: Any, names: Mapping[str, type]) -> Any:

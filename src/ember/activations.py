@@ -11,6 +11,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from ember import registry
 from ember._naming import lookup
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
@@ -139,7 +140,7 @@ def serialize(activation: Activation) -> str:
     for name, function in _ACTIVATIONS.items():
         if function is activation:
             return "swish" if name == "swish" else name
-    return getattr(activation, "__name__", type(activation).__name__)
+    return registry.get_registered_name(activation)
 
 
 def names() -> list[str]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from ember import registry
+
 _device: torch.device | None = None
 _floatx: str = "float32"
 _tf32: bool = True
@@ -89,3 +91,9 @@ def set_thread_tuning(enabled: bool) -> None:
 
 def thread_tuning() -> bool:
     return _thread_tuning
+
+
+def enable_unsafe_deserialization() -> None:
+    """Lets loads rebuild Lambda layers from saved bytecode (Keras's switch; off by default, since
+    running code from a file is only safe for files you trust)."""
+    registry.enable_unsafe_deserialization()

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
+from ember import registry
 from ember._naming import lookup, to_snake_case
 
 EPSILON = 1e-7
@@ -426,14 +427,19 @@ def get(identifier: str | Loss | Callable | type | dict) -> Loss:
         cls = lookup("loss", identifier["class_name"], _CLASS_NAMES)
         return cls(**identifier.get("config", {}))
     if isinstance(identifier, str):
-        return (_CLASS_NAMES.get(identifier) or lookup("loss", identifier, _LOSSES))()
+        found = _CLASS_NAMES.get(identifier) or lookup("loss", identifier, _LOSSES)
+        return found() if isinstance(found, type) else get(found)  # a user's function, from custom_objects
     if callable(identifier):
         return _FUNCTIONS[identifier]() if identifier in _FUNCTIONS else LossFunctionWrapper(identifier)
     raise TypeError(f"A loss must be a name, a Loss, or a function (y_true, y_pred) -> values; got {identifier!r}.")
 
 
-def serialize(loss: Loss) -> dict:
-    """A JSON description of a built-in loss that `get` turns back into it."""
+def serialize(loss: Loss) -> dict | str:
+    """A JSON description of a built-in loss that `get` turns back into it; a loss made from a named
+    function is saved by its (registered) name, for `custom_objects` to supply at load."""
+    if type(loss) is LossFunctionWrapper and getattr(loss.function, "__name__", "<lambda>") != "<lambda>" \
+            and not loss.arguments:
+        return registry.get_registered_name(loss.function)
     if type(loss).__name__ not in _CLASS_NAMES:
         raise TypeError(f"Loss {loss.name!r} is a custom function and cannot be written to a file; "
                         "pass it again to compile() after loading.")

@@ -20,10 +20,11 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from ember import optimizers
-from ember.layers.registry import (custom_object_scope, get_custom_objects, get_registered_name,
-                                   get_registered_object, register_keras_serializable)
+from ember import optimizers, registry
+from ember.keras_objects import deserialize_keras_object, serialize_keras_object
 from ember.layers.serialization import UnknownClassError, deserialize_layer, serialize_layer
+from ember.registry import (custom_object_scope, get_custom_objects, get_registered_name, get_registered_object,
+                            register_keras_serializable)
 
 FORMAT, VERSION = "ember.model", 1
 
@@ -64,8 +65,9 @@ def model_to_json(model: Any, **json_arguments: Any) -> str:
     return json.dumps({"format": FORMAT, "version": VERSION, "model": serialize_layer(model)}, **json_arguments)
 
 
-def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
-    """A new model (fresh weights, not compiled) from `model.to_json()`'s output (Keras's name)."""
+def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None, safe_mode: bool | None = None) -> Any:
+    """A new model (fresh weights, not compiled) from `model.to_json()`'s output (Keras's name).
+    `safe_mode=False` lets a Lambda's saved bytecode run (only for files you trust)."""
     try:
         document = json.loads(json_string)
     except (TypeError, json.JSONDecodeError) as error:
@@ -75,14 +77,18 @@ def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = No
     if not isinstance(spec, dict) or "class_name" not in spec:
         raise ModelFileError("model_from_json needs the JSON text of model.to_json(); this JSON has no model in it.")
     try:
-        return deserialize_layer(spec, custom_objects)
+        with registry.safe_mode_scope(safe_mode):
+            return deserialize_layer(spec, custom_objects)
     except UnknownClassError as error:
         raise ModelFileError(str(error)) from None
 
 
-def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | None = None, compile: bool = True) -> Any:  # noqa: A002
+def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | None = None, compile: bool = True,  # noqa: A002
+               safe_mode: bool | None = None) -> Any:
     """Rebuilds a model saved by `model.save`: architecture, weights, and (if saved) compile settings
-    and optimizer state. Raises ModelFileError for damaged or foreign files."""
+    and optimizer state. Raises ModelFileError for damaged or foreign files. No code from the file
+    runs, except a Lambda's saved bytecode when `safe_mode=False` (only for files you trust; None, the
+    default, means True unless `ember.config.enable_unsafe_deserialization()` was called)."""
     filepath = os.fspath(filepath)
     members = _read_members(filepath)
     try:
@@ -94,8 +100,13 @@ def load_model(filepath: str | os.PathLike, custom_objects: dict[str, Any] | Non
     if document.get("version", 0) > VERSION:
         raise ModelFileError(f"{filepath} was written by a newer ember (file version {document['version']}); "
                              "upgrade ember to read it.")
+    with registry.custom_object_scope(custom_objects), registry.safe_mode_scope(safe_mode):
+        return _rebuild(document, members, filepath, compile)
+
+
+def _rebuild(document: dict, members: dict[str, bytes], filepath: str, compile: bool) -> Any:  # noqa: A002
     try:
-        model = deserialize_layer(document["model"], custom_objects)
+        model = deserialize_layer(document["model"])
     except UnknownClassError as error:
         raise ModelFileError(f"{filepath}: {error}") from None
     _load_state(model, _read_tensors(members, "model.safetensors", filepath), filepath)
@@ -210,4 +221,4 @@ def _join_optimizer_state(tensors: dict[str, torch.Tensor], state: Any) -> Any:
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_json", "model_from_json",
            "ModelFileError", "register_keras_serializable", "get_custom_objects", "custom_object_scope",
-           "get_registered_name", "get_registered_object"]
+           "get_registered_name", "get_registered_object", "serialize_keras_object", "deserialize_keras_object"]

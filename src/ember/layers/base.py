@@ -20,7 +20,8 @@ from ember import config, constraints, initializers, regularizers
 from ember.variables import Variable, as_variable, new_variable
 from ember._naming import to_snake_case, unique_name
 from ember._tree import first_leaf, flatten, map_structure
-from ember.layers import registry, shapes
+from ember import registry
+from ember.layers import shapes
 from ember.layers.symbolic import is_symbolic, symbolic_call
 
 Shape = tuple[int | None, ...]
@@ -65,8 +66,10 @@ class Layer(nn.Module):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_marks_built", False):
+            cls.build = _marking_built(cls.__dict__["build"])  # `layer.build(shape)` called directly, as Keras
         if "_functional_variant_of" not in cls.__dict__:  # made by Model.__new__, saved as its base class
-            registry.register(cls)  # so that a saved config can name it (see ember.layers.registry)
+            registry.register(cls)  # so that a saved config can name it (see ember.registry)
 
     # A layer that keeps the time axis passes a padding mask on (Keras's supports_masking);
     # Embedding(mask_zero=True) and Masking create one.
@@ -151,9 +154,14 @@ class Layer(nn.Module):
         if self.built:
             return
         with shapes.real_tensors(), _default_device(device):
-            self.build(*input_shapes) if input_shapes else self.build(None)
+            if type(self).build is not Layer.build:  # the default build takes one shape and makes nothing
+                self.build(*input_shapes) if input_shapes else self.build(None)
+        self.mark_built(input_shapes)
+
+    def mark_built(self, input_shapes: tuple) -> None:
+        """Records that `build` ran for `input_shapes` (one shape, or list of shapes, per tensor argument)."""
         self.built = True
-        self.build_arguments = input_shapes  # one shape (or list of shapes) per tensor argument
+        self.build_arguments = input_shapes
         self.input_spec_shape = input_shapes[0] if len(input_shapes) == 1 else list(input_shapes)
         if not self._trainable:
             self.trainable = False
@@ -422,6 +430,25 @@ class Layer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"
+
+
+def _marking_built(build: Any) -> Any:
+    @functools.wraps(build)
+    def build_and_mark(self: Layer, *input_shapes: Any, **kwargs: Any) -> Any:
+        result = build(self, *input_shapes, **kwargs)
+        if not self.built and input_shapes and input_shapes[0] is not None:
+            self.mark_built(tuple(_as_shape(shape) for shape in input_shapes))
+        return result
+
+    build_and_mark._marks_built = True  # type: ignore[attr-defined]
+    return build_and_mark
+
+
+def _as_shape(shape: Any) -> Any:
+    """A shape given to `build` directly (a tuple, list or torch.Size) as a tuple; lists of shapes stay lists."""
+    if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (list, tuple)) for s in shape):
+        return [_as_shape(s) for s in shape]
+    return tuple(None if d is None else int(d) for d in shape) if isinstance(shape, (list, tuple, torch.Size)) else shape
 
 
 class _DeviceSlot:

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from ember import activations, regularizers
 from ember._validation import require_positive_int, require_rate
-from ember.layers import registry, serialization
+from ember.layers import serialization
 from ember.layers.base import Layer, Shape
 from ember.layers.weight_arguments import kernel_bias_config, set_kernel_bias_arguments
 
@@ -241,8 +241,9 @@ class RepeatVector(Layer):
 class Lambda(Layer):
     """Wraps a function of tensors as a layer: `Lambda(lambda x: x ** 2)`.
 
-    The function is Python code, so it is never written to a saved file: a saved model records
-    its name, and `load_model(..., custom_objects={name: function})` supplies it again.
+    A named function is saved by name, and `load_model(..., custom_objects={name: function})`
+    supplies it again. An anonymous `lambda` is also saved as bytecode, as Keras does, which a load
+    runs only when told to (`safe_mode=False`); by default such a file is refused.
     """
 
     def __init__(self, function: Callable, output_shape: Any = None, arguments: dict | None = None,
@@ -257,14 +258,15 @@ class Lambda(Layer):
         return self.function(inputs, **self.arguments)
 
     def get_config(self) -> dict[str, Any]:
-        name = registry.get_registered_name(self.function) if hasattr(self.function, "__name__") else "<lambda>"
-        return {**super().get_config(), "function": name, "arguments": self.arguments}
+        function = serialization.function_to_config(self.function) if hasattr(self.function, "__name__") \
+            else "<lambda>"
+        return {**super().get_config(), "function": function, "arguments": self.arguments}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Lambda":
-        """The function comes from the user's `custom_objects` (a file never holds code)."""
+        """The function comes from the user's `custom_objects`, or from bytecode with safe_mode=False."""
         config = dict(config)
-        config["function"] = serialization.lookup_function(config.get("function"), config.get("name"))
+        config["function"] = serialization.function_from_config(config.get("function"), config.get("name"))
         return cls(**config)
 
 

@@ -1,18 +1,24 @@
 """Layers as JSON values and back: `serialize_layer` and `deserialize_layer`.
 
 A serialized layer is `{"class_name", "config", "build_shapes"}`: the registered class name
-(`ember.layers.registry`), the layer's `get_config()`, and the input shapes it was built for (so
+(`ember.registry`), the layer's `get_config()`, and the input shapes it was built for (so
 that its weights exist before the saved values are loaded into them). Containers (Sequential,
 functional models, wrappers, GANs) put their children's serialized forms in their own config.
 """
 
 from __future__ import annotations
 
+import base64
+import marshal
+import sys
+import types
 from typing import Any
 
+import numpy as np
+import torch
 from torch import nn
 
-from ember.layers import registry
+from ember import registry
 from ember.layers.base import Layer
 from ember.layers.shapes import shape_from_json, shape_to_json
 
@@ -64,3 +70,52 @@ def lookup_function(name: str, owner: str) -> Any:
         raise UnknownClassError(f"The Lambda layer '{owner}' wraps the function {name!r}; ember never stores code "
                                 f"in files. Pass it: load_model(path, custom_objects={{{name!r}: {name}}}).")
     return function
+
+
+LAMBDA = "__lambda__"
+_JSON_VALUES = (bool, int, float, str, type(None))
+
+
+def function_to_config(function: Any) -> Any:
+    """A function as a config value: its registered name, or for an anonymous `lambda` Keras's
+    form `{"class_name": "__lambda__", "config": {...bytecode...}}`, which only a load with
+    `safe_mode=False` turns back into code. A lambda whose closure holds anything but plain values
+    is saved by name only (`custom_objects` must supply it)."""
+    if not isinstance(function, types.LambdaType) or function.__name__ != "<lambda>":
+        return registry.get_registered_name(function)
+    closure = [cell.cell_contents for cell in function.__closure__ or ()]
+    defaults = list(function.__defaults__ or ())
+    if not all(isinstance(value, _JSON_VALUES) for value in closure + defaults):
+        return "<lambda>"
+    return {"class_name": LAMBDA, "config": {
+        "code": base64.b64encode(marshal.dumps(function.__code__)).decode("ascii"),
+        "defaults": defaults or None, "closure": closure or None,
+        "python": f"{sys.version_info.major}.{sys.version_info.minor}"}}
+
+
+def function_from_config(value: Any, owner: str) -> Any:
+    """The function `function_to_config` wrote: by name from the user's objects; bytecode only when
+    the load allows it (`safe_mode=False`)."""
+    if not (isinstance(value, dict) and value.get("class_name") == LAMBDA):
+        return lookup_function(value, owner)
+    if registry.in_safe_mode():
+        raise ValueError(
+            f"The Lambda layer '{owner}' holds a Python lambda saved as bytecode. Running code from a file could do "
+            "anything, so it is refused by default. If you trust this file, load it with safe_mode=False "
+            "(or call ember.config.enable_unsafe_deserialization()); or define the function with `def`, "
+            "save again, and pass it in custom_objects.")
+    config = value["config"]
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if config.get("python") != running:
+        raise ValueError(f"The Lambda layer '{owner}' was saved by Python {config.get('python')}; its bytecode "
+                         f"cannot run on Python {running}. Pass the function in custom_objects instead.")
+    code = marshal.loads(base64.b64decode(config["code"]))
+    names = {"torch": torch, "np": np, "numpy": np, **_ember_names(), **registry.lookup_scope()}
+    closure = tuple(types.CellType(value) for value in config.get("closure") or ())
+    return types.FunctionType(code, names, "<lambda>", tuple(config.get("defaults") or ()) or None, closure or None)
+
+
+def _ember_names() -> dict[str, Any]:
+    import ember  # the package, for lambdas that call ember.ops or keras.ops
+
+    return {"ember": ember, "keras": ember, "ops": ember.ops}

@@ -13,7 +13,7 @@ from torch import nn
 
 from ember._tree import flatten, map_structure
 from ember.layers import shapes
-from ember.layers import registry
+from ember import registry
 from ember.layers.input_layer import InputLayer
 from ember.layers.serialization import deserialize_layer, serialize_layer
 from ember.layers.symbolic import Node, SymbolicTensor
@@ -68,6 +68,9 @@ class Functional(Model):
 
     @property
     def output_names(self) -> list[str]:
+        """The keys of a dict of outputs; else the output layers' names (numbered where repeated)."""
+        if isinstance(self._outputs, dict):
+            return list(self._outputs)
         names = [t.node.layer.name for t in self.outputs]
         return [n if names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(names)]
 

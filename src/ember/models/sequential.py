@@ -9,7 +9,7 @@ from torch import nn
 
 from ember.layers import shapes
 from ember.layers.base import Layer
-from ember.layers import registry
+from ember import registry
 from ember.layers.input_layer import InputLayer
 from ember.layers.serialization import deserialize_layer, serialize_layer
 from ember.layers.symbolic import SymbolicTensor

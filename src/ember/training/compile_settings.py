@@ -82,7 +82,8 @@ def _metric_names(specs: Any) -> Any:
 
 
 def _loss_from_config(config: Any) -> Any:
-    if isinstance(config, dict) and "class_name" in config:
+    """Losses resolved now, while the load's custom_objects are in scope (a user's function by name)."""
+    if isinstance(config, str) or (isinstance(config, dict) and "class_name" in config):
         return losses_module.get(config)
     if isinstance(config, dict):
         return {k: _loss_from_config(v) for k, v in config.items()}

@@ -164,6 +164,12 @@ class Objectives:
                              f"list of that many arrays or a dict keyed by output name.")
         return list(targets)
 
+    def per_output(self, predictions: Any) -> list:
+        """The model's outputs as a list in `output_names` order (a dict of outputs is read by name)."""
+        if isinstance(predictions, dict):
+            return [predictions[name] for name in self.output_names]
+        return list(predictions) if len(self.output_names) > 1 else [predictions]
+
     def to(self, device: torch.device) -> None:
         for metric in self.all_trackers():
             metric.to(device)
@@ -189,7 +195,7 @@ class Objectives:
             for term in extra:
                 total = total + term
             return total
-        outputs = predictions if len(self.output_names) > 1 else [predictions]
+        outputs = self.per_output(predictions)
         weights = self.split_targets(sample_weight) if sample_weight is not None else [None] * len(outputs)
         total, self.last_output_losses = None, []
         for loss, weight, target, output, sample_weight_i in zip(self.losses, self.loss_weights,
@@ -227,7 +233,7 @@ class Objectives:
         if self._single_output and isinstance(targets, torch.Tensor):
             self._update_metrics(self.metrics[0], self.weighted_metrics[0], targets, predictions, sample_weight)
             return
-        outputs = predictions if len(self.output_names) > 1 else [predictions]
+        outputs = self.per_output(predictions)
         weights = self.split_targets(sample_weight) if sample_weight is not None else [None] * len(outputs)
         for metrics, weighted, target, output, weight in zip(self.metrics or [], self.weighted_metrics,
                                                              self.split_targets(targets), outputs, weights):

@@ -11,7 +11,7 @@ import torch
 from ember.data.image import image_dataset_from_directory
 from ember.data.split import split_dataset
 from ember.data.timeseries import timeseries_dataset_from_array
-from ember.layers.registry import custom_object_scope, get_custom_objects, register_keras_serializable
+from ember.registry import custom_object_scope, get_custom_objects, register_keras_serializable
 from ember.text import pad_sequences
 from ember.utils.image import array_to_img, img_to_array, load_img, save_image_grid, save_img
 

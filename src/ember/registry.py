@@ -18,6 +18,8 @@ _CLASSES: dict[str, type] = {}  # Layer subclasses by class name, filled as they
 _CUSTOM: dict[str, Any] = {}  # register_keras_serializable and get_custom_objects()
 _NAMES: dict[Any, str] = {}  # object -> the name it was registered under
 _SCOPES: list[dict[str, Any]] = []
+_SAFE_MODE: list[bool] = []  # innermost load's safe_mode; Keras's default (True) when empty
+_UNSAFE_EVERYWHERE = [False]  # ember.config.enable_unsafe_deserialization()
 
 
 def register(cls: type, name: str | None = None) -> None:
@@ -98,5 +100,39 @@ def lookup(name: str) -> Any:
     return _CLASSES.get(name)
 
 
+def lookup_scope() -> dict[str, Any]:
+    """Every name the active scopes and registrations give (for a function rebuilt from bytecode)."""
+    names = dict(_CUSTOM)
+    for scope in _SCOPES:
+        names.update(scope)
+    return names
+
+
 def registered_names() -> list[str]:
     return sorted(set(_CLASSES).union(_CUSTOM, *_SCOPES))
+
+
+@contextlib.contextmanager
+def safe_mode_scope(safe_mode: bool | None) -> Iterator[None]:
+    """Within the block, `in_safe_mode()` answers `safe_mode` (None keeps the enclosing answer)."""
+    if safe_mode is None:
+        yield
+        return
+    _SAFE_MODE.append(bool(safe_mode))
+    try:
+        yield
+    finally:
+        _SAFE_MODE.pop()
+
+
+def in_safe_mode() -> bool:
+    """Whether a config being read may not carry code (a Lambda's bytecode): True unless the load
+    passed safe_mode=False or `ember.config.enable_unsafe_deserialization()` was called."""
+    if _SAFE_MODE:
+        return _SAFE_MODE[-1]
+    return not _UNSAFE_EVERYWHERE[0]
+
+
+def enable_unsafe_deserialization() -> None:
+    """Lets every later load rebuild Lambda bytecode, as `safe_mode=False` does for one load."""
+    _UNSAFE_EVERYWHERE[0] = True

@@ -1,0 +1,58 @@
+"""Keras 3 calling conventions: layers called with several tensors, dict-valued model outputs,
+and `layer.build(shape)` called directly."""
+
+import numpy as np
+import torch
+
+import ember
+from ember import layers
+
+
+class LogisticEndpoint(layers.Layer):
+    """The keras.io functional-API guide's endpoint layer: called as `layer(targets, logits)`."""
+
+    def __init__(self, name=None):
+        super().__init__(name=name)
+        self.loss_fn = ember.losses.BinaryCrossentropy(from_logits=True)
+
+    def call(self, targets, logits, sample_weights=None):
+        self.add_loss(self.loss_fn(targets, logits, sample_weights))
+        return torch.sigmoid(logits)
+
+
+def test_a_layer_called_with_targets_and_logits_trains_on_its_own_loss():
+    inputs = ember.Input(shape=(3,), name="inputs")
+    targets = ember.Input(shape=(10,), name="targets")
+    logits = layers.Dense(10)(inputs)
+    predictions = LogisticEndpoint(name="predictions")(targets, logits)
+    model = ember.Model(inputs=[inputs, targets], outputs=predictions)
+    model.compile(optimizer="adam")
+    rng = np.random.default_rng(0)
+    data = {"inputs": rng.random((64, 3)), "targets": (rng.random((64, 10)) > 0.5).astype("float32")}
+    history = model.fit(data, epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_dict_outputs_are_matched_by_name_in_fit_evaluate_and_predict():
+    inputs = ember.Input((4,))
+    hidden = layers.Dense(8, activation="relu")(inputs)
+    model = ember.Model(inputs, {"score": layers.Dense(1)(hidden), "kind": layers.Dense(3, activation="softmax")(hidden)})
+    assert model.output_names == ["score", "kind"]
+    model.compile("adam", loss={"kind": "sparse_categorical_crossentropy", "score": "mse"}, metrics={"kind": "accuracy"},
+                  loss_weights={"score": 0.5, "kind": 1.0})
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 4)).astype("float32")
+    y = {"score": rng.random((32, 1)).astype("float32"), "kind": rng.integers(0, 3, 32)}
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert set(history.history) == {"loss", "score_loss", "kind_loss", "kind_accuracy"}
+    results = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert abs(results["loss"] - (0.5 * results["score_loss"] + results["kind_loss"])) < 1e-4
+    predictions = model.predict(x, verbose=0)
+    assert set(predictions) == {"score", "kind"} and predictions["kind"].shape == (32, 3)
+
+
+def test_build_called_directly_marks_the_layer_built():
+    layer = layers.Dense(3)
+    layer.build((None, 4))
+    assert layer.built and layer.kernel.shape == (4, 3) and layer.get_build_config() == {"input_shape": [None, 4]}
+    assert layer(torch.ones(2, 4)).shape == (2, 3)
