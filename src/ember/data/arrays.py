@@ -18,6 +18,7 @@ import torch.utils.data
 
 from ember import config
 from ember._tree import flatten, map_structure
+from ember.data.py_dataset import batches_in_order
 
 Batch = tuple[Any, Any, Any]  # (x, y, sample_weight), each a tensor tree or None
 
@@ -153,14 +154,16 @@ class IterableSource:
     """Batches from an iterable of `x`, `(x, y)` or `(x, y, sample_weight)`, moved to `device`.
 
     A batch sequence (an object with `__len__` and `__getitem__` returning whole batches, as Keras's
-    `Sequence` and `PyDataset`) is read by index: exactly `len()` batches per epoch, then its
-    `on_epoch_end()` if it has one. (Iterating it would read past its end: such objects rarely
-    raise IndexError there.)
+    `Sequence` and `PyDataset`) is read by index: exactly `len()` batches per epoch (in a new random
+    order each epoch when `shuffle`, as Keras's fit does), between its `on_epoch_begin()` and
+    `on_epoch_end()` if it has them, loaded by its workers (`ember.data.py_dataset`). (Iterating it
+    would read past its end: such objects rarely raise IndexError there.)
     """
 
     def __init__(self, iterable: Iterable, device: torch.device, steps: int | None = None,
-                 float_inputs: Any = True) -> None:
+                 float_inputs: Any = True, shuffle: bool = False) -> None:
         self.iterable, self.device, self.steps, self.float_inputs = iterable, device, steps, float_inputs
+        self.shuffle = shuffle  # the order of a batch sequence's batches, drawn each epoch
         self._iterator: Iterator | None = None
         self._pending: Any = None
 
@@ -210,9 +213,14 @@ class IterableSource:
             self._iterator = None
 
     def _sequence_epoch(self) -> Iterator[Batch]:
-        count = len(self.iterable) if self.steps is None else min(self.steps, len(self.iterable))
-        for index in range(count):
-            yield self._to_batch(self.iterable[index])
+        on_epoch_begin = getattr(self.iterable, "on_epoch_begin", None)
+        if callable(on_epoch_begin):
+            on_epoch_begin()
+        total = len(self.iterable)
+        order = torch.randperm(total).tolist() if self.shuffle else list(range(total))
+        count = total if self.steps is None else min(self.steps, total)
+        for item in batches_in_order(self.iterable, order[:count]):
+            yield self._to_batch(item)
         on_epoch_end = getattr(self.iterable, "on_epoch_end", None)
         if callable(on_epoch_end):
             on_epoch_end()

@@ -45,7 +45,7 @@ def prepare(x: Any, y: Any, sample_weight: Any, batch_size: int | None, shuffle:
     if arrays.is_iterable_dataset(x):
         if y is not None:
             raise ValueError("When x is a dataset or generator it must yield (x, y) pairs; do not pass y too.")
-        source = arrays.IterableSource(x, torch.device("cpu"), steps, float_types)
+        source = arrays.IterableSource(x, torch.device("cpu"), steps, float_types, shuffle)
         first_x, first_y, _ = source.first_batch()
         source.device = device
         return Prepared(source, first_y, first_x, True)
