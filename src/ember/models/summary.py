@@ -15,7 +15,7 @@ def _parameter_count(module: nn.Module) -> int:
     return sum(w.numel() for w in weights)
 
 
-def _output_shape_text(module: nn.Module, fallback: Any) -> str:
+def output_shape_text(module: nn.Module, fallback: Any) -> str:
     shape = getattr(module, "output_spec_shape", None) or fallback
     return shapes.describe(shape) if shape is not None else "?"
 
@@ -77,7 +77,7 @@ def _cells(layer: nn.Module, fallback_shape: Any, depth: int, show_trainable: bo
     label = "  " * depth + f"{getattr(layer, 'name', type(layer).__name__.lower())} ({type(layer).__name__})"
     built = getattr(layer, "built", True)
     count = f"{_parameter_count(layer):,}" if built or list(layer.parameters()) else "0 (unbuilt)"
-    cells = (label, _output_shape_text(layer, fallback_shape), count)
+    cells = (label, output_shape_text(layer, fallback_shape), count)
     if not show_trainable:
         return cells
     return cells + ("Y" if getattr(layer, "trainable", any(p.requires_grad for p in layer.parameters())) else "N",)
