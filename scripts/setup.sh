@@ -8,7 +8,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # torch is pinned to 2.13.0 here: that CPU build is installed from a local file in seconds, where
 # an unpinned torch would pull a multi-GB CUDA build. pyproject.toml itself accepts any torch>=2.2.
-if ! .venv/bin/python -c "import ember, pytest, pandas, optuna, psycopg, captum, PIL" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import ember, pytest, pandas, optuna, psycopg, captum, PIL, onnxscript, onnxruntime" >/dev/null 2>&1; then
     .venv/bin/python -m pip install -q --disable-pip-version-check "torch==${EMBER_TORCH_VERSION:-2.13.0}"
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 fi

@@ -89,9 +89,9 @@ class Variable(nn.Parameter):
             self.sub_(self._converted(delta, "assign_sub"))
         return self
 
-    def numpy(self) -> np.ndarray:  # type: ignore[override]
+    def numpy(self, *, force: bool = False) -> np.ndarray:  # type: ignore[override]
         """The values as a NumPy array (on the host; torch's own `numpy()` refuses weights that need grad)."""
-        return self.detach().cpu().numpy()
+        return self.detach().cpu().numpy(force=force)
 
     def _converted(self, value: Any, method: str) -> torch.Tensor:
         tensor = torch.as_tensor(np.asarray(value) if not isinstance(value, torch.Tensor) else value.detach(),

@@ -140,7 +140,7 @@ class _Recurrent(Layer):
             sequence, final = result[0], [r.squeeze(0) for r in result[1:]]
             return sequence, final
         lengths = mask.sum(dim=1)  # (batch,)
-        order = torch.argsort((~mask).to(torch.int8), dim=1, stable=True)  # valid steps first, in order
+        order = _valid_steps_first(mask, lengths)
         steps = torch.arange(inputs.shape[1], device=inputs.device).expand_as(order)
         processing = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps) \
             if self.go_backwards else steps
@@ -306,3 +306,12 @@ class GRU(_Recurrent):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "reset_after": self.reset_after}
+
+
+def _valid_steps_first(mask: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """For each row, the step indices with the valid (mask True) steps first, each group in order:
+    a stable sort of `~mask`, written with cumulative sums and a scatter (which ONNX can express)."""
+    valid = mask.long()
+    position = torch.where(mask, valid.cumsum(1) - 1, lengths[:, None] + (1 - valid).cumsum(1) - 1)
+    steps = torch.arange(mask.shape[1], device=mask.device).expand_as(position)
+    return torch.empty_like(position).scatter_(1, position, steps)

@@ -34,9 +34,14 @@ class ShapeMismatchError(ValueError):
     """A layer could not take the input shape it was given."""
 
 
+class _Inference:
+    depth = 0  # how many `run_for_shapes` calls are running (fake tensors of other tracers, such as
+    # torch.export's, are not ember's shape inference: layers then run as they do on real data)
+
+
 def is_shape_inference(args: Any) -> bool:
-    """Whether the arguments are fake tensors (a shape-inference run is going on)."""
-    return first_leaf(args, lambda leaf: isinstance(leaf, FakeTensor)) is not None
+    """Whether the arguments are fake tensors of ember's own shape inference (`run_for_shapes`)."""
+    return _Inference.depth > 0 and first_leaf(args, lambda leaf: isinstance(leaf, FakeTensor)) is not None
 
 
 @contextlib.contextmanager
@@ -70,11 +75,15 @@ def call_for_shapes(layer: nn.Module, args: tuple, kwargs: dict) -> Any:
 def run_for_shapes(function: Callable[[Any], Any], specs: Any, module: nn.Module | None = None) -> Any:
     """Calls `function` on `specs` with every `TensorSpec` leaf replaced by a fake tensor, and
     returns its outputs with every tensor replaced by a `TensorSpec` (batch axis None)."""
-    with _quiet_fake_tensor_logs(), _inference_mode(module), FakeTensorMode(allow_non_fake_inputs=True):
-        fakes = map_structure(_fake_from_spec, specs)
-        outputs = function(fakes)
-        return map_structure(lambda t: TensorSpec(batchless(t), t.dtype) if isinstance(t, torch.Tensor) else t,
-                             outputs)
+    _Inference.depth += 1
+    try:
+        with _quiet_fake_tensor_logs(), _inference_mode(module), FakeTensorMode(allow_non_fake_inputs=True):
+            fakes = map_structure(_fake_from_spec, specs)
+            outputs = function(fakes)
+            return map_structure(lambda t: TensorSpec(batchless(t), t.dtype) if isinstance(t, torch.Tensor) else t,
+                                 outputs)
+    finally:
+        _Inference.depth -= 1
 
 
 def output_shape(layer: nn.Module, input_shape: Any, dtype: torch.dtype = torch.float32) -> Any:

@@ -22,6 +22,7 @@ from ember.data import preparation
 from ember.layers import shapes
 from ember.layers.base import Layer
 from ember.layers.symbolic import SymbolicTensor
+from ember.models.export import export_model
 from ember.models.summary import summary_text
 from ember.training.compile_settings import CompileSettings
 from ember.training.custom_step import OVERRIDABLE, CustomStepLogs, unpack
@@ -482,6 +483,12 @@ class Model(Layer):
         (print_fn or print)(summary_text(self, line_length or 80, positions, expand_nested, show_trainable))
 
     # -------------------------------------------------------------------- saving
+    def export(self, filepath: str | os.PathLike, format: str = "onnx", input_signature: Any = None,  # noqa: A002
+               verbose: bool = False, **kwargs: Any) -> str:
+        """Writes the model for inference without ember: `format="onnx"` (ONNX, dynamic batch; needs
+        `pip install 'ember[export]'`) or `"torch"` (a `torch.export` program). Returns the path."""
+        return export_model(self, filepath, format, input_signature, verbose, **kwargs)
+
     def save(self, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True) -> None:
         """Writes architecture (JSON), weights and optimizer state (safetensors) to one zip file."""
         saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
