@@ -42,6 +42,7 @@ CASES = {
     "Maximum": (lambda: layers.Maximum(), [(2, 3), (2, 3)], (2, 3), {"inputs_as": "list"}),
     "Minimum": (lambda: layers.Minimum(), [(2, 3), (2, 3)], (2, 3), {"inputs_as": "list"}),
     "Concatenate": (lambda: layers.Concatenate(), [(2, 3), (2, 4)], (2, 7), {"inputs_as": "list"}),
+    "Dot": (lambda: layers.Dot(axes=-1), [(2, 4, 3), (2, 5, 3)], (2, 4, 5), {"inputs_as": "list"}),
     "BatchNormalization": (lambda: layers.BatchNormalization(), (8, 3), (8, 3), {}),
     "LayerNormalization": (lambda: layers.LayerNormalization(), (2, 5, 6), (2, 5, 6), {}),
     "Conv1D": (lambda: layers.Conv1D(4, 3, padding="same"), (2, 10, 3), (2, 10, 4), {}),

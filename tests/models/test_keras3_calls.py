@@ -56,3 +56,22 @@ def test_build_called_directly_marks_the_layer_built():
     layer.build((None, 4))
     assert layer.built and layer.kernel.shape == (4, 3) and layer.get_build_config() == {"input_shape": [None, 4]}
     assert layer(torch.ones(2, 4)).shape == (2, 3)
+
+
+def test_merge_helpers_and_dot():
+    a, b = ember.Input((4,)), ember.Input((4,))
+    outputs = [layers.subtract([a, b]), layers.multiply([a, b]), layers.average([a, b]), layers.maximum([a, b]),
+               layers.minimum([a, b]), layers.dot([a, b], axes=1), layers.dot([a, b], axes=1, normalize=True)]
+    model = ember.Model([a, b], outputs)
+    x, y = np.random.default_rng(0).random((2, 3, 4)).astype("float32")
+    sub, mul, avg, high, low, dot, cosine = model.predict([x, y], verbose=0)
+    np.testing.assert_allclose(sub, x - y, rtol=1e-6)
+    np.testing.assert_allclose(mul, x * y, rtol=1e-6)
+    np.testing.assert_allclose(avg, (x + y) / 2, rtol=1e-6)
+    np.testing.assert_allclose(high, np.maximum(x, y))
+    np.testing.assert_allclose(low, np.minimum(x, y))
+    np.testing.assert_allclose(dot, (x * y).sum(1, keepdims=True), rtol=1e-5)
+    cos = (x * y).sum(1) / np.linalg.norm(x, axis=1) / np.linalg.norm(y, axis=1)
+    np.testing.assert_allclose(cosine[:, 0], cos, rtol=1e-5)
+    sequences = layers.Dot(axes=(2, 2))([torch.ones(2, 3, 5), torch.ones(2, 4, 5)])
+    assert sequences.shape == (2, 3, 4) and float(sequences[0, 0, 0]) == 5.0

@@ -9,8 +9,8 @@ from ember.layers.conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, Depthwise
 from ember.layers.embedding import Embedding, Masking
 from ember.layers.core import (Activation, ActivityRegularization, Dense, Dropout, Flatten, GaussianNoise,
                                Identity, Lambda, Permute, RepeatVector, Reshape, SpatialDropout2D)
-from ember.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
-                                  concatenate)
+from ember.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
+                                  average, concatenate, dot, maximum, minimum, multiply, subtract)
 from ember.layers.normalization import BatchNormalization, LayerNormalization
 from ember.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
                                  GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D,
@@ -30,7 +30,8 @@ from ember.layers.serialization import serialize_layer as serialize
 __all__ = [
     "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute",
     "RepeatVector", "Lambda", "GaussianNoise", "ActivityRegularization", "Identity", "Add", "Subtract",
-    "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "add", "concatenate", "BatchNormalization",
+    "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add", "concatenate",
+    "subtract", "multiply", "average", "maximum", "minimum", "dot", "BatchNormalization",
     "LayerNormalization", "Conv1D", "Conv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
     "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
     "Embedding", "Masking", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "TextVectorization",

@@ -113,11 +113,85 @@ class Concatenate(_Merge):
         return {**super().get_config(), "axis": self.axis}
 
 
+class Dot(Layer):
+    """Dot product of two tensors along `axes`, per sample (Keras's `Dot`).
+
+    Args:
+        axes: the axis (int) of both inputs, or one axis per input (tuple), to sum products over;
+            negative counts from the end; the batch axis cannot be one.
+        normalize: L2-normalise both inputs along `axes` first (the output is then a cosine similarity).
+    Input shapes: `[(batch, ..., d), (batch, ..., d)]`. Output: the other axes of the first input,
+    then those of the second, `(batch, 1)` when none are left.
+    """
+
+    def __init__(self, axes: int | tuple[int, int], normalize: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.axes = (axes, axes) if isinstance(axes, int) else tuple(int(a) for a in axes)
+        if len(self.axes) != 2:
+            raise ValueError(f"Dot '{self.name}': axes is one axis or a pair of axes; got {axes!r}.")
+        self.normalize = bool(normalize)
+
+    def build(self, input_shape: Sequence[Shape]) -> None:
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or not isinstance(input_shape[0], tuple):
+            raise ValueError(f"Dot '{self.name}' must be called on a list of two tensors; got {input_shape}.")
+        first, second = input_shape
+        a, b = (axis % len(shape) for axis, shape in zip(self.axes, input_shape))
+        if a == 0 or b == 0:
+            raise ValueError(f"Dot '{self.name}': axes {self.axes} include the batch axis.")
+        if first[a] is not None and second[b] is not None and first[a] != second[b]:
+            raise ValueError(f"Dot '{self.name}': axis {a} of shape {first} ({first[a]}) and axis {b} of shape "
+                             f"{second} ({second[b]}) must have the same size.")
+
+    def forward(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+        x, y = inputs
+        a, b = self.axes[0] % x.ndim, self.axes[1] % y.ndim
+        if self.normalize:
+            x, y = torch.nn.functional.normalize(x, dim=a), torch.nn.functional.normalize(y, dim=b)
+        x, y = x.movedim(a, -1), y.movedim(b, 1)  # (batch, X..., d) and (batch, d, Y...)
+        rest_x, rest_y = x.shape[1:-1], y.shape[2:]
+        product = torch.bmm(x.reshape(x.shape[0], -1, x.shape[-1]), y.reshape(y.shape[0], y.shape[1], -1))
+        shape = (x.shape[0], *rest_x, *rest_y)
+        return product.reshape(shape if len(shape) > 1 else (x.shape[0], 1))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axes": list(self.axes), "normalize": self.normalize}
+
+
 def add(inputs: list, **kwargs: Any) -> Any:
     """Functional shorthand for `Add(**kwargs)(inputs)`."""
     return Add(**kwargs)(inputs)
 
 
+def subtract(inputs: list, **kwargs: Any) -> Any:
+    """Functional shorthand for `Subtract(**kwargs)(inputs)`."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs: list, **kwargs: Any) -> Any:
+    """Functional shorthand for `Multiply(**kwargs)(inputs)`."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs: list, **kwargs: Any) -> Any:
+    """Functional shorthand for `Average(**kwargs)(inputs)`."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs: list, **kwargs: Any) -> Any:
+    """Functional shorthand for `Maximum(**kwargs)(inputs)`."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs: list, **kwargs: Any) -> Any:
+    """Functional shorthand for `Minimum(**kwargs)(inputs)`."""
+    return Minimum(**kwargs)(inputs)
+
+
 def concatenate(inputs: list, axis: int = -1, **kwargs: Any) -> Any:
     """Functional shorthand for `Concatenate(axis, **kwargs)(inputs)`."""
     return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs: list, axes: int | tuple[int, int], normalize: bool = False, **kwargs: Any) -> Any:
+    """Functional shorthand for `Dot(axes, normalize, **kwargs)(inputs)`."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)
