@@ -327,7 +327,7 @@ class Layer(nn.Module):
             raise ValueError(f"Layer '{self.name}' has {len(entries)} weights; set_weights got {len(weights)} arrays.")
         with torch.no_grad():
             for index, ((target, layout), value) in enumerate(zip(entries, weights)):
-                value = torch.as_tensor(np.asarray(value))
+                value = value.detach() if isinstance(value, torch.Tensor) else torch.from_numpy(np.array(value))
                 expected = tuple(layout.to_keras(target).shape) if layout else tuple(target.shape)
                 if tuple(value.shape) != expected:
                     raise ValueError(f"Layer '{self.name}': weight {index} has shape {expected}; "
