@@ -4,9 +4,9 @@
 `from tensorflow.keras import layers, models`.
 """
 
-from ember import (activations, applications, backend, callbacks, config, constraints, data, datasets, explain, gan, generation,
-                   initializers, layers, losses, metrics, mixed_precision, models, ops, optimizers, preprocessing,
-                   random, regularizers, saving, text, utils, variables)
+from ember import (activations, applications, backend, callbacks, config, constraints, data, datasets, explain, gan,
+                   generation, initializers, layers, losses, metrics, mixed_precision, models, ops, optimizers,
+                   preprocessing, random, regularizers, saving, text, utils, variables)
 from ember.layers import Input, Layer
 from ember.models import Model, Sequential, load_model
 from ember.variables import Variable
