@@ -12,7 +12,8 @@ from ember import applications
 # Keras 3's model.summary() totals for the ImageNet models (trainable, non-trainable). EfficientNetB0's
 # Normalization keeps no sample count, one scalar fewer than Keras's.
 KERAS_COUNTS = {"ResNet50": (25_583_592, 53_120), "MobileNetV2": (3_504_872, 34_112),
-                "EfficientNetB0": (5_288_548, 42_022), "VGG16": (138_357_544, 0)}
+                "EfficientNetB0": (5_288_548, 42_022), "VGG16": (138_357_544, 0),
+                "VGG19": (143_667_240, 0)}
 
 
 def counts(model):

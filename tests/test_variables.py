@@ -115,3 +115,18 @@ def test_keras_style_constructor():
     assert not frozen.requires_grad and torch.equal(frozen, torch.zeros(2))
     with pytest.raises(ValueError, match="needs a `shape`"):
         ember.Variable("zeros")
+
+
+def test_stateless_metric_methods_leave_the_metric_as_it_was():
+    metric = ember.metrics.Mean()
+    metric.update_state(torch.tensor([1.0, 3.0]))
+    state = [v.detach().clone() for v in metric.variables]
+    new_state = metric.stateless_update_state(state, torch.tensor([8.0]))
+    assert float(metric.result()) == 2.0                       # untouched
+    assert float(metric.stateless_result(new_state)) == 4.0    # (1 + 3 + 8) / 3
+    zeros = metric.stateless_reset_state()
+    assert all(float(z.sum()) == 0 for z in zeros) and float(metric.result()) == 2.0
+    accuracy = ember.metrics.SparseCategoricalAccuracy()
+    after = accuracy.stateless_update_state(accuracy.stateless_reset_state(), torch.tensor([1, 0]),
+                                            torch.tensor([[0.2, 0.8], [0.9, 0.1]]))
+    assert float(accuracy.stateless_result(after)) == 1.0

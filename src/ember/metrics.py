@@ -6,7 +6,8 @@ Names and defaults follow Keras 3; `"accuracy"` is resolved from the loss and sh
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -42,7 +43,8 @@ class Metric:
 
     @property
     def variables(self) -> list[Variable]:
-        """The state variables, in creation order."""
+        """The state variables, in creation order (holding the whole state: host-side counts are folded in)."""
+        self.fold_host_counts()
         return list(self._states.values())
 
     def __getattr__(self, name: str) -> torch.Tensor:
@@ -61,6 +63,42 @@ class Metric:
     def reset_state(self) -> None:
         for value in self._states.values():
             value.zero_()
+
+    # Keras 3's stateless forms: the state goes in and comes out as a list of tensors (in
+    # `variables` order) and the metric itself is left as it was.
+    def stateless_update_state(self, metric_variables: list, *args: Any, **kwargs: Any) -> list[torch.Tensor]:
+        """The state after `update_state(*args, **kwargs)` from `metric_variables`, as new tensors."""
+        with self._holding(metric_variables):
+            self.update_state(*args, **kwargs)
+            self.fold_host_counts()
+            return [v.detach().clone() for v in self.variables]
+
+    def stateless_result(self, metric_variables: list) -> torch.Tensor:
+        """`result()` computed from `metric_variables`."""
+        with self._holding(metric_variables):
+            return self.result()
+
+    def stateless_reset_state(self) -> list[torch.Tensor]:
+        """The state `reset_state()` would leave: zeros, one tensor per variable."""
+        return [torch.zeros_like(v) for v in self.variables]
+
+    def fold_host_counts(self) -> None:
+        """Moves any count kept on the host into the state variables (so they hold the whole state)."""
+
+    @contextlib.contextmanager
+    def _holding(self, values: list) -> Iterator[None]:
+        variables = self.variables
+        if len(values) != len(variables):
+            raise ValueError(f"Metric '{self.name}' has {len(variables)} variables; got {len(values)} values.")
+        self.fold_host_counts()
+        saved = [v.data for v in variables]
+        for variable, value in zip(variables, values):
+            variable.data = torch.as_tensor(value, dtype=variable.dtype, device=variable.device).clone()
+        try:
+            yield
+        finally:
+            for variable, data in zip(variables, saved):
+                variable.data = data
 
     def update_state(self, y_true: torch.Tensor, y_pred: torch.Tensor,
                      sample_weight: torch.Tensor | None = None) -> None:
@@ -106,6 +144,11 @@ class Mean(Metric):
     def reset_state(self) -> None:
         super().reset_state()
         self.unweighted_count = 0
+
+    def fold_host_counts(self) -> None:
+        if self.unweighted_count:
+            self.count.add_(self.unweighted_count)
+            self.unweighted_count = 0
 
     def result(self) -> torch.Tensor:
         return self.total / (self.count + self.unweighted_count).clamp_min(1e-12)

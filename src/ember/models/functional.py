@@ -55,6 +55,17 @@ class Functional(Model):
         return list(self.graph_layers)
 
     @property
+    def input(self) -> Any:
+        """The model's own symbolic input(s), as given to the constructor (Keras's `model.input`)."""
+        return self._inputs[0] if isinstance(self._inputs, (list, tuple)) and len(self._inputs) == 1 else self._inputs
+
+    @property
+    def output(self) -> Any:
+        """The model's own symbolic output(s), as given to the constructor (Keras's `model.output`)."""
+        return self._outputs[0] if isinstance(self._outputs, (list, tuple)) and len(self._outputs) == 1 else \
+            self._outputs
+
+    @property
     def inputs(self) -> list[SymbolicTensor]:
         return flatten(self._inputs)
 

@@ -113,6 +113,16 @@ class Sequential(Model):
         return f" (first layer '{getattr(first, 'name', type(first).__name__)}', {type(first).__name__})"
 
     @property
+    def input(self) -> SymbolicTensor:
+        """The symbolic input of the stack (Keras's `model.input`)."""
+        return self._symbolic_chain()[0]
+
+    @property
+    def output(self) -> SymbolicTensor:
+        """The symbolic output of the stack (Keras's `model.output`)."""
+        return self._symbolic_chain()[1]
+
+    @property
     def inputs(self) -> list[SymbolicTensor]:
         """The symbolic input (Keras's `model.inputs`): with `outputs` and each layer's `output`, for
         feature extraction, `Model(model.inputs, [layer.output for layer in model.layers])`."""
