@@ -134,7 +134,7 @@ def test_embedding_and_its_id_check(tmp_path):
 def test_masking_layer_and_masked_global_pooling():
     x = torch.tensor([[[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]]])
     masked = layers.Masking()(x)
-    torch.testing.assert_close(masked._ember_mask, torch.tensor([[False, True, True]]))
+    torch.testing.assert_close(masked._keras_mask, torch.tensor([[False, True, True]]))
     torch.testing.assert_close(layers.GlobalAveragePooling1D()(masked), torch.tensor([[2.0, 3.0]]))
 
 

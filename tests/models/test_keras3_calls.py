@@ -75,3 +75,52 @@ def test_merge_helpers_and_dot():
     np.testing.assert_allclose(cosine[:, 0], cos, rtol=1e-5)
     sequences = layers.Dot(axes=(2, 2))([torch.ones(2, 3, 5), torch.ones(2, 4, 5)])
     assert sequences.shape == (2, 3, 4) and float(sequences[0, 0, 0]) == 5.0
+
+
+def test_masks_as_keras_exposes_them():
+    """The masking guide's patterns: `_keras_mask`, a user `compute_mask` (also for split outputs),
+    a mask reaching a custom layer's `call(mask=)` in a functional model, symbolic masks."""
+    from ember import ops
+
+    class TemporalSplit(layers.Layer):
+        def call(self, inputs):
+            return ops.split(inputs, 2, axis=1)
+
+        def compute_mask(self, inputs, mask=None):
+            return None if mask is None else ops.split(mask, 2, axis=1)
+
+    class CustomEmbedding(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+
+        def build(self, input_shape):
+            self.embeddings = self.add_weight(shape=(10, 4), initializer="random_normal", dtype="float32")
+
+        def call(self, inputs):
+            return ops.take(self.embeddings, ops.cast(inputs, "int32"))
+
+        def compute_mask(self, inputs, mask=None):
+            return ops.not_equal(inputs, 0)
+
+    class TemporalSoftmax(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            assert mask is not None
+            weights = ops.exp(inputs) * ops.expand_dims(ops.cast(mask, "float32"), -1)
+            return weights / ops.sum(weights, axis=1, keepdims=True)
+
+    padded = np.array([[3, 4, 0, 0], [5, 6, 7, 0]])
+    masked = layers.Masking()(ops.cast(ops.tile(ops.expand_dims(padded, -1), [1, 1, 2]), "float32"))
+    first, second = TemporalSplit()(masked)
+    assert first._keras_mask.tolist() == [[True, True], [True, True]]
+    assert second._keras_mask.tolist() == [[False, False], [True, False]]
+    assert CustomEmbedding()(padded)._keras_mask.tolist() == (padded != 0).tolist()
+    inputs = ember.Input(shape=(None,), dtype="int32")
+    x = layers.Embedding(10, 8, mask_zero=True)(inputs)
+    assert x._keras_mask is not None and x._keras_mask.shape == (None, None)
+    model = ember.Model(inputs, TemporalSoftmax()(layers.Dense(1)(x)))
+    out = model(padded)
+    assert float(out[0, 2:].abs().sum()) == 0.0 and abs(float(out[1].sum()) - 1.0) < 1e-5

@@ -96,12 +96,12 @@ class MultiHeadAttention(Layer):
             k = self.rotary_embedding(k.transpose(1, 2), start_index=start).transpose(1, 2)
         cache = kv_cache.active()
         if cache is not None and key is query:
-            if not use_causal_mask or attention_mask is not None or getattr(value, "_ember_mask", None) is not None:
+            if not use_causal_mask or attention_mask is not None or getattr(value, "_keras_mask", None) is not None:
                 cache.refuse(f"MultiHeadAttention '{self.name}' attends without a causal mask (or with a "
                              "padding mask), so earlier steps depend on later ones")
             k, v = cache.extend(self, k, v)
         target, source = q.shape[2], k.shape[2]
-        causal_only = use_causal_mask and attention_mask is None and getattr(value, "_ember_mask", None) is None
+        causal_only = use_causal_mask and attention_mask is None and getattr(value, "_keras_mask", None) is None
         dropout = self.dropout if self.training else 0.0
         if causal_only and not return_attention_scores and (target == source or target == 1):
             # no mask tensor, so GPUs can use the flash kernel; a single new step sees every key
@@ -135,7 +135,7 @@ class MultiHeadAttention(Layer):
                 raise ValueError(f"MultiHeadAttention '{self.name}': attention_mask must have shape (batch, {target}, "
                                  f"{source}); got {tuple(attention_mask.shape)}.")
             mask = attention_mask.bool().reshape(attention_mask.shape[0], 1, target, source)
-        value_mask = getattr(value, "_ember_mask", None)
+        value_mask = getattr(value, "_keras_mask", None)
         if value_mask is not None:
             padding = value_mask.bool()[:, None, None, :]
             mask = padding if mask is None else mask & padding
@@ -176,7 +176,7 @@ class _ScoreAttention(Layer):
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
         scores = self.scores(query, key)  # (batch, target, source)
-        value_mask = getattr(value, "_ember_mask", None)
+        value_mask = getattr(value, "_keras_mask", None)
         if value_mask is not None:
             scores = scores.masked_fill(~value_mask.bool()[:, None, :], float("-inf"))
         if use_causal_mask:

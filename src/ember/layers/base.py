@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ember import config, constraints, initializers, regularizers
+from ember import _dtypes, config, constraints, initializers, regularizers
 from ember.variables import Variable, as_variable, new_variable
 from ember._naming import to_snake_case, unique_name
 from ember._tree import first_leaf, flatten, map_structure
@@ -107,8 +107,12 @@ class Layer(nn.Module):
             args = map_structure(self._array_to_tensor, args)  # Keras layers take NumPy arrays too
         if not self.built:
             self._build_from_arguments(args)
-        if shapes.is_shape_inference(args):
-            return shapes.call_for_shapes(self, args, kwargs)
+        if shapes.is_shape_inference(args):  # masks flow through shape inference too (symbolic masks)
+            mask, kwargs = self._incoming_mask(args, kwargs)
+            outputs = shapes.call_for_shapes(self, args, kwargs)
+            if mask is not None or self.creates_mask or _computes_masks(type(self)):
+                _attach_masks(outputs, self.compute_mask(args[0], mask))
+            return outputs
         if training is not None and training != self.training:
             with _mode(self, training):
                 return self._call_and_track_losses(args, kwargs)
@@ -127,17 +131,20 @@ class Layer(nn.Module):
             return tensor.long()
         return tensor.to(config.float_dtype())
 
+    def _incoming_mask(self, args: tuple, kwargs: dict) -> tuple[Any, dict]:
+        """The padding mask the first input carries, passed on as `mask=` when `call` takes one."""
+        mask = getattr(args[0], "_keras_mask", None) if args else None
+        if mask is not None and "mask" not in kwargs and _accepts_mask(type(self)):
+            kwargs = dict(kwargs, mask=mask)
+        return mask, kwargs
+
     def _call_and_track_losses(self, args: tuple, kwargs: dict) -> Any:
         if self._call_losses:
             self._call_losses = []
-        mask = getattr(args[0], "_ember_mask", None) if args else None
-        if mask is not None and "mask" not in kwargs and _accepts_mask(type(self)):
-            kwargs = dict(kwargs, mask=mask)
+        mask, kwargs = self._incoming_mask(args, kwargs)
         outputs = super().__call__(*args, **kwargs)
-        if mask is not None or self.creates_mask:
-            output_mask = self.compute_mask(args[0], mask)
-            if output_mask is not None and isinstance(outputs, torch.Tensor):
-                outputs._ember_mask = output_mask  # read by the next layer and by losses and metrics
+        if mask is not None or self.creates_mask or _computes_masks(type(self)):
+            _attach_masks(outputs, self.compute_mask(args[0], mask))
         if self.activity_regularizer is not None:
             for output in flatten(outputs):
                 self._call_losses.append(self.activity_regularizer(output))
@@ -184,8 +191,9 @@ class Layer(nn.Module):
         given = [config["input_shape"]] if "input_shape" in config else config["input_shapes"]
         self.build_from_shapes(*[shapes.shape_from_json(shape) for shape in given])
 
-    def compute_mask(self, inputs: Any, mask: torch.Tensor | None) -> torch.Tensor | None:
-        """The padding mask of the output, `(batch, steps)` booleans, or None."""
+    def compute_mask(self, inputs: Any, mask: torch.Tensor | None = None) -> Any:
+        """The padding mask of the output, `(batch, steps)` booleans (one per output when there are
+        several), or None. Layers that set `supports_masking = True` pass the input's on."""
         return mask if self.supports_masking else None
 
     def check_input_values(self, inputs: torch.Tensor) -> None:
@@ -194,7 +202,7 @@ class Layer(nn.Module):
 
     # ------------------------------------------------------------------- weights
     def add_weight(self, name_or_shape: Any = None, shape: Any = None, initializer: Any = None,
-                   dtype: torch.dtype | None = None, trainable: bool = True, regularizer: Any = None,
+                   dtype: Any = None, trainable: bool = True, regularizer: Any = None,
                    constraint: Any = None, name: str | None = None, layout: "Layout | None" = None) -> torch.Tensor:
         """Creates, registers and returns a weight: an `ember.variables.Variable` (a Parameter with
         Keras's `assign`/`assign_add`/`value`/`numpy()`), registered as a buffer when not trainable.
@@ -214,7 +222,7 @@ class Layer(nn.Module):
         name = _attribute_name(name or f"weight_{len(self._own_weights)}")
         init = initializers.get(initializer if initializer is not None else
                                 ("glorot_uniform" if len(shape) >= 2 else "zeros"))
-        value = init(tuple(int(d) for d in shape), dtype or config.float_dtype())
+        value = init(tuple(int(d) for d in shape), _dtypes.to_torch(dtype, default=config.float_dtype()))
         value = (layout.from_keras(value).contiguous() if layout else value).to(_DEVICE.current)
         if layout is not None:
             self._layouts[name] = layout
@@ -500,6 +508,24 @@ def _accepts_mask(layer_class: type) -> bool:
         return "mask" in inspect.signature(function).parameters
     except (TypeError, ValueError):
         return False
+
+
+@functools.lru_cache(maxsize=None)
+def _computes_masks(layer_class: type) -> bool:
+    """Whether the class defines its own `compute_mask` (Keras calls it on every call)."""
+    return layer_class.compute_mask is not Layer.compute_mask
+
+
+def _attach_masks(outputs: Any, masks: Any) -> None:
+    """Hangs each output's mask on it as `_keras_mask` (read by the next layer, losses and metrics)."""
+    if masks is None:
+        return
+    if isinstance(outputs, torch.Tensor):
+        outputs._keras_mask = masks
+    elif isinstance(outputs, (list, tuple)) and isinstance(masks, (list, tuple)):
+        for output, mask in zip(outputs, masks):
+            if isinstance(output, torch.Tensor) and mask is not None:
+                output._keras_mask = mask
 
 
 def _is_tensor_like(value: Any) -> bool:

@@ -52,7 +52,7 @@ class Embedding(Layer):
         ids = inputs if not inputs.is_floating_point() else inputs.long()
         return F.embedding(ids, self.embeddings)
 
-    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
+    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
         return inputs != 0 if self.mask_zero else None
 
     def check_input_values(self, inputs: torch.Tensor) -> None:
@@ -86,7 +86,7 @@ class Masking(Layer):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return inputs * self.compute_mask(inputs, None).unsqueeze(-1).to(inputs.dtype)
 
-    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         return (inputs != self.mask_value).any(dim=-1)
 
     def get_config(self) -> dict[str, Any]:

@@ -143,7 +143,7 @@ class TokenAndPositionEmbedding(Layer):
         embedded = self.token_embedding(inputs)
         return embedded + self.position_embedding(embedded)
 
-    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
+    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
         return inputs != 0 if self.mask_zero else None
 
     def check_input_values(self, inputs: torch.Tensor) -> None:

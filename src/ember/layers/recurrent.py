@@ -113,7 +113,7 @@ class _Recurrent(Layer):
         output = sequence if self.return_sequences else states[0]
         return [output, *states] if self.return_state else output
 
-    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
+    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
         if mask is None or not self.return_sequences:
             return None
         return mask.flip(1) if self.go_backwards else mask

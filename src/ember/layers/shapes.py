@@ -28,6 +28,7 @@ class TensorSpec:
 
     shape: tuple[int | None, ...]
     dtype: torch.dtype = torch.float32
+    mask: "TensorSpec | None" = None  # the padding mask the tensor carries, if any
 
 
 class ShapeMismatchError(ValueError):
@@ -80,8 +81,7 @@ def run_for_shapes(function: Callable[[Any], Any], specs: Any, module: nn.Module
         with _quiet_fake_tensor_logs(), _inference_mode(module), FakeTensorMode(allow_non_fake_inputs=True):
             fakes = map_structure(_fake_from_spec, specs)
             outputs = function(fakes)
-            return map_structure(lambda t: TensorSpec(batchless(t), t.dtype) if isinstance(t, torch.Tensor) else t,
-                                 outputs)
+            return map_structure(_spec_of, outputs)
     finally:
         _Inference.depth -= 1
 
@@ -115,13 +115,23 @@ def describe(shape: Any) -> str:
     return str(shape)
 
 
+def _spec_of(value: Any) -> Any:
+    if not isinstance(value, torch.Tensor):
+        return value
+    mask = getattr(value, "_keras_mask", None)
+    return TensorSpec(batchless(value), value.dtype, _spec_of(mask) if isinstance(mask, torch.Tensor) else None)
+
+
 def _fake_from_spec(spec: Any) -> Any:
     if not isinstance(spec, TensorSpec):
         return spec
     shape, dtype = spec.shape, spec.dtype
     dims = [BATCH_PLACEHOLDER if i == 0 and d is None else (UNKNOWN_PLACEHOLDER if d is None else d)
             for i, d in enumerate(shape)]
-    return torch.empty(dims, dtype=dtype)
+    fake = torch.empty(dims, dtype=dtype)
+    if spec.mask is not None:
+        fake._keras_mask = _fake_from_spec(spec.mask)
+    return fake
 
 
 def first_line(error: Exception) -> str:

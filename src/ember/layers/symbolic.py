@@ -34,8 +34,18 @@ class SymbolicTensor:
     """A placeholder for a tensor in a functional model: a shape (batch axis None), a dtype and
     the node that produces it."""
 
-    def __init__(self, shape: tuple[int | None, ...], dtype: torch.dtype, node: Node, index: int = 0) -> None:
+    def __init__(self, shape: tuple[int | None, ...], dtype: torch.dtype, node: Node, index: int = 0,
+                 mask: shapes.TensorSpec | None = None) -> None:
         self.shape, self.dtype, self.node, self.index = tuple(shape), dtype, node, index
+        self.mask_spec = mask
+
+    @property
+    def _keras_mask(self) -> shapes.TensorSpec | None:
+        """The padding mask this tensor will carry (its shape and dtype), or None: Keras's attribute."""
+        return self.mask_spec
+
+    def spec(self) -> shapes.TensorSpec:
+        return shapes.TensorSpec(self.shape, self.dtype, self.mask_spec)
 
     @property
     def ndim(self) -> int:
@@ -58,14 +68,14 @@ def is_symbolic(value: Any) -> bool:
 
 def symbolic_call(layer: Any, args: tuple, kwargs: dict) -> Any:
     """Applies `layer` to symbolic tensors: builds it, infers the output and records the node."""
-    specs = map_structure(lambda v: shapes.TensorSpec(v.shape, v.dtype) if is_symbolic(v) else v, (args, kwargs))
+    specs = map_structure(lambda v: v.spec() if is_symbolic(v) else v, (args, kwargs))
     output_specs = shapes.run_for_shapes(lambda fakes: layer(*fakes[0], **fakes[1]), specs, module=layer)
     node = Node(layer, args, kwargs)
 
     def make_symbolic(spec: Any) -> Any:
         if not isinstance(spec, shapes.TensorSpec):
             return spec
-        symbolic = SymbolicTensor(spec.shape, spec.dtype, node, len(node.outputs))
+        symbolic = SymbolicTensor(spec.shape, spec.dtype, node, len(node.outputs), spec.mask)
         node.outputs.append(symbolic)
         return symbolic
 

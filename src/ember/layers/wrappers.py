@@ -79,7 +79,7 @@ class Bidirectional(Layer):
             return (forward_out + backward_out) / 2
         return [forward_out, backward_out]
 
-    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor | None:
+    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor | None:
         return mask if self.return_sequences else None
 
     def get_config(self) -> dict[str, Any]:

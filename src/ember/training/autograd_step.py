@@ -106,7 +106,7 @@ class CompiledStep(EagerStep):
         """The compiled unit: tensors come out of a compiled graph without their Python attributes,
         so the padding masks travel as outputs and are put back on the predictions."""
         loss, predictions = super().forward_and_loss(x, y, sample_weight)
-        masks = [getattr(leaf, "_ember_mask", None) for leaf in flatten(predictions)]
+        masks = [getattr(leaf, "_keras_mask", None) for leaf in flatten(predictions)]
         return loss, predictions, masks
 
     def forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[torch.Tensor, Any]:
@@ -116,7 +116,7 @@ class CompiledStep(EagerStep):
         loss, predictions, masks = compiled
         for leaf, mask in zip(flatten(predictions), masks):
             if mask is not None:
-                leaf._ember_mask = mask
+                leaf._keras_mask = mask
         return loss, predictions
 
     def predictions(self, x: Any) -> Any:

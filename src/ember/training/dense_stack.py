@@ -361,7 +361,7 @@ class DenseStackStep:
         built for: `Model` builds a new step when they change.)"""
         return (sample_weight is None and type(x) is torch.Tensor and type(y) is torch.Tensor
                 and x.dtype == torch.float32 and x.shape[1:] == self.input_shape and self.model.training
-                and getattr(x, "_ember_mask", None) is None)
+                and getattr(x, "_keras_mask", None) is None)
 
     def train(self, batch: tuple) -> bool:
         x, y, sample_weight = batch

@@ -264,7 +264,7 @@ def with_mask(sample_weight: torch.Tensor | None, predictions: Any) -> torch.Ten
     """Sample weights that leave out padded steps of sequence outputs (a mask flowed to them).
 
     Valid steps are weighted so that the mean runs over them alone, as Keras does."""
-    mask = getattr(predictions, "_ember_mask", None)
+    mask = getattr(predictions, "_keras_mask", None)
     if mask is None:
         return sample_weight
     weight = mask.to(predictions.dtype)
