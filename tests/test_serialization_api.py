@@ -169,3 +169,36 @@ def test_keras_object_layers_functions_and_unknown_names():
     assert isinstance(scaled, Scale) and scaled.start == 2.0
     with pytest.raises(ValueError, match=r"'tests>Nothing'.*tests>Scale.*register_keras_serializable"):
         saving.deserialize_keras_object({"class_name": "tests>Nothing", "config": {}})
+
+
+@saving.register_keras_serializable(package="tests")
+class Holder(layers.Layer):
+    """A layer whose config holds Keras objects (a layer, a regularizer), as the saving guide's."""
+
+    def __init__(self, inner, regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.inner, self.regularizer = inner, regularizer
+
+    def call(self, inputs):
+        return self.inner(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "inner": self.inner, "regularizer": self.regularizer}
+
+    @classmethod
+    def from_config(cls, config):
+        config["inner"] = layers.deserialize(config["inner"])
+        return cls(**config)
+
+
+def test_configs_that_hold_keras_objects_are_serialized_inside():
+    import json
+
+    inputs = ember.Input((3,))
+    model = ember.Model(inputs, Holder(layers.Dense(2), regularizer=ember.regularizers.L1L2(1e-5, 1e-4))(inputs))
+    config = json.loads(json.dumps(model.get_config()))   # JSON all the way down
+    holder = next(spec["config"] for spec in config["layers"] if spec["class_name"] == "tests>Holder")
+    rebuilt = ember.Model.from_config(config)
+    assert isinstance(rebuilt.layers[-1].inner, layers.Dense)
+    assert rebuilt(torch.ones(1, 3)).shape == (1, 2)
+    assert holder["regularizer"]["class_name"] == "L1L2" and holder["inner"]["class_name"] == "Dense"

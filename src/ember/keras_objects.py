@@ -15,7 +15,7 @@ from torch import nn
 
 from ember import (activations, constraints, initializers, losses, metrics, optimizers, regularizers, registry)
 from ember.layers.base import Layer
-from ember.layers.serialization import UnknownClassError, deserialize_layer, serialize_layer
+from ember.layers.serialization import UnknownClassError, deserialize_layer, serialize_value
 from ember.optimizers import schedules
 
 _PLAIN = (bool, int, float, str, type(None))
@@ -33,28 +33,11 @@ _FAMILIES: list[tuple[str, Any, type]] = [
 def serialize_keras_object(obj: Any) -> Any:
     """A JSON-able config for a layer or model, loss, metric, optimizer, initializer, regularizer,
     constraint, learning-rate schedule, function, or any object with `get_config()`."""
-    if isinstance(obj, _PLAIN):
-        return obj
-    if isinstance(obj, (list, tuple)):
-        return [serialize_keras_object(item) for item in obj]
-    if isinstance(obj, dict):
-        return {key: serialize_keras_object(value) for key, value in obj.items()}
-    if isinstance(obj, nn.Module):
-        spec = serialize_layer(obj)
-        return {"module": type(obj).__module__, "registered_name": spec["class_name"], **spec}
-    if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "get_config")):
-        name = activations.serialize(obj) if not isinstance(obj, type) else registry.get_registered_name(obj)
+    if callable(obj) and not hasattr(obj, "get_config") and not isinstance(obj, (type, nn.Module)):
+        name = activations.serialize(obj)  # ember's activations by their short names
         return {"module": getattr(obj, "__module__", None), "class_name": "function", "config": name,
                 "registered_name": name}
-    if not hasattr(obj, "get_config"):
-        raise TypeError(f"Cannot serialize {obj!r}: it is not a Keras-style object (no get_config()). "
-                        "Give its class get_config() and from_config(), or register it.")
-    config = obj.get_config()
-    if isinstance(obj, optimizers.Optimizer) and isinstance(config.get("learning_rate"), schedules.LearningRateSchedule):
-        config = {**config, "learning_rate": serialize_keras_object(config["learning_rate"])}
-    name = registry.get_registered_name(type(obj))
-    return {"module": type(obj).__module__, "class_name": type(obj).__name__, "config": config,
-            "registered_name": name}
+    return serialize_value(obj)
 
 
 def deserialize_keras_object(config: Any, custom_objects: dict[str, Any] | None = None, safe_mode: bool | None = None,

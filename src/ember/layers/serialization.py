@@ -34,8 +34,38 @@ def serialize_layer(layer: nn.Module) -> dict[str, Any]:
                         "Use model.save_weights(), or wrap it in an ember Layer with get_config().")
     shapes = list(layer.build_arguments) if layer.built else None
     cls = getattr(type(layer), "_functional_variant_of", type(layer))  # CustomModel(inputs, outputs)
-    return {"class_name": registry.get_registered_name(cls), "config": layer.get_config(),
+    return {"class_name": registry.get_registered_name(cls), "config": serialize_value(layer.get_config()),
             "build_shapes": shape_to_json(shapes)}
+
+
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def serialize_value(value: Any) -> Any:
+    """Any config value as JSON values (Keras's `serialize_keras_object`): plain values as they are,
+    layers as `serialize_layer` gives them, objects with `get_config()` (regularizers, initializers,
+    losses, optimizers, schedules...) as `{"module", "class_name", "config", "registered_name"}`,
+    functions and classes by their registered name."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [serialize_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: serialize_value(item) for key, item in value.items()}
+    if isinstance(value, nn.Module):
+        spec = serialize_layer(value)
+        return {"module": type(value).__module__, "registered_name": spec["class_name"], **spec}
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.tolist()
+    if hasattr(value, "get_config") and not isinstance(value, type):
+        return {"module": type(value).__module__, "class_name": type(value).__name__,
+                "config": serialize_value(value.get_config()), "registered_name": registry.get_registered_name(type(value))}
+    if callable(value):
+        name = registry.get_registered_name(value)
+        return {"module": getattr(value, "__module__", None), "class_name": "function", "config": name,
+                "registered_name": name}
+    raise TypeError(f"Cannot serialize {value!r} ({type(value).__name__}): it is not a plain value, a layer, or an "
+                    "object with get_config(). Give its class get_config() and from_config(), or register it.")
 
 
 def deserialize_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> nn.Module:
