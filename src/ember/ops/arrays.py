@@ -119,14 +119,18 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> torch.Tens
 # ------------------------------------------------------------- shape changes
 
 
-def reshape(x: Any, newshape: Any) -> torch.Tensor:
-    """`x` with a new shape of the same size (one entry may be -1)."""
+def _to_shape(function: Any, name: str, x: Any, shape: Any) -> torch.Tensor:
     x = tensor(x)
     try:
-        return torch.reshape(x, _shape(newshape))
+        return function(x, _shape(shape))
     except RuntimeError as error:
-        raise ValueError(f"ops.reshape: a tensor of shape {tuple(x.shape)} ({x.numel()} values) cannot take "
-                         f"shape {tuple(_shape(newshape))}: {error}") from None
+        raise ValueError(f"ops.{name}: a tensor of shape {tuple(x.shape)} ({x.numel()} values) cannot take shape "
+                         f"{tuple(_shape(shape))}: {error}") from None
+
+
+def reshape(x: Any, newshape: Any) -> torch.Tensor:
+    """`x` with a new shape of the same size (one entry may be -1)."""
+    return _to_shape(torch.reshape, "reshape", x, newshape)
 
 
 def ravel(x: Any) -> torch.Tensor:
@@ -171,12 +175,8 @@ def squeeze(x: Any, axis: Any = None) -> torch.Tensor:
 
 
 def broadcast_to(x: Any, shape: Any) -> torch.Tensor:
-    x = tensor(x)
-    try:
-        return torch.broadcast_to(x, _shape(shape))
-    except RuntimeError as error:
-        raise ValueError(f"ops.broadcast_to: a tensor of shape {tuple(x.shape)} cannot be broadcast to shape "
-                         f"{tuple(_shape(shape))}: {error}") from None
+    """`x` broadcast (NumPy's rules) to `shape`."""
+    return _to_shape(torch.broadcast_to, "broadcast_to", x, shape)
 
 
 def flip(x: Any, axis: Any = None) -> torch.Tensor:

@@ -52,43 +52,44 @@ def std(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
     return torch.sqrt(var(x, axis, keepdims))
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> torch.Tensor:  # noqa: A001
-    """Largest value over `axis` (at least `initial` when given)."""
+def _extreme(function: Any, name: str, x: Any, axis: Any, keepdims: bool, initial: Any) -> torch.Tensor:
     x = tensor(x)
     if x.numel() == 0 and initial is None:
-        raise ValueError(f"ops.max of an empty tensor of shape {tuple(x.shape)} has no value; pass `initial`.")
-    result = _reduce(torch.amax, x, axis, keepdims) if x.numel() else torch.tensor(initial, dtype=x.dtype)
-    return result if initial is None else torch.clamp(result, min=initial)
+        raise ValueError(f"ops.{name} of an empty tensor of shape {tuple(x.shape)} has no value; pass `initial`.")
+    result = _reduce(function, x, axis, keepdims) if x.numel() else torch.tensor(initial, dtype=x.dtype)
+    if initial is None:
+        return result
+    return torch.clamp(result, min=initial) if name == "max" else torch.clamp(result, max=initial)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> torch.Tensor:  # noqa: A001
+    """Largest value over `axis` (at least `initial` when given)."""
+    return _extreme(torch.amax, "max", x, axis, keepdims, initial)
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> torch.Tensor:  # noqa: A001
     """Smallest value over `axis` (at most `initial` when given)."""
-    x = tensor(x)
-    if x.numel() == 0 and initial is None:
-        raise ValueError(f"ops.min of an empty tensor of shape {tuple(x.shape)} has no value; pass `initial`.")
-    result = _reduce(torch.amin, x, axis, keepdims) if x.numel() else torch.tensor(initial, dtype=x.dtype)
-    return result if initial is None else torch.clamp(result, max=initial)
+    return _extreme(torch.amin, "min", x, axis, keepdims, initial)
 
 
 amax, amin = max, min
 
 
+def _logical(function: Any, x: Any, axis: Any, keepdims: bool) -> torch.Tensor:
+    result = tensor(x).bool()
+    for dim in sorted(axes(axis, result.ndim), reverse=True) if result.ndim else ():
+        result = function(result, dim=dim, keepdim=keepdims)
+    return result
+
+
 def all(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:  # noqa: A001 - Keras's name
     """Whether every entry over `axis` is true (non-zero)."""
-    x = tensor(x).bool()
-    result = x
-    for dim in sorted(axes(axis, x.ndim), reverse=True) if x.ndim else ():
-        result = torch.all(result, dim=dim, keepdim=keepdims)
-    return result
+    return _logical(torch.all, x, axis, keepdims)
 
 
 def any(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:  # noqa: A001 - Keras's name
     """Whether some entry over `axis` is true (non-zero)."""
-    x = tensor(x).bool()
-    result = x
-    for dim in sorted(axes(axis, x.ndim), reverse=True) if x.ndim else ():
-        result = torch.any(result, dim=dim, keepdim=keepdims)
-    return result
+    return _logical(torch.any, x, axis, keepdims)
 
 
 def count_nonzero(x: Any, axis: Any = None) -> torch.Tensor:
