@@ -64,10 +64,12 @@ def call_for_shapes(layer: nn.Module, args: tuple, kwargs: dict) -> Any:
     except Exception as error:  # any failure here is a shape or type mismatch for this layer
         got = describe(map_structure(batchless, args[0] if len(args) == 1 else list(args)))
         expected = getattr(layer, "input_spec_shape", None)
+        label = f"Layer '{getattr(layer, 'name', type(layer).__name__)}' ({type(layer).__name__})"
+        if expected is not None and describe(expected) == got:  # the shape is right: the layer's code failed
+            raise ShapeMismatchError(f"{label} failed on input shape {got}: {type(error).__name__}: "
+                                     f"{first_line(error)}") from error
         expected_text = f"it was built for input shape {describe(expected)}; " if expected is not None else ""
-        raise ShapeMismatchError(
-            f"Layer '{getattr(layer, 'name', type(layer).__name__)}' ({type(layer).__name__}) cannot take input "
-            f"shape {got}: {expected_text}{first_line(error)}") from error
+        raise ShapeMismatchError(f"{label} cannot take input shape {got}: {expected_text}{first_line(error)}") from error
     if hasattr(layer, "output_spec_shape"):
         layer.output_spec_shape = map_structure(batchless, outputs)
     return outputs
