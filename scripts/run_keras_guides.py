@@ -32,6 +32,7 @@ _IMPORTS = [
     (re.compile(r"^(\s*)from keras_core import ", re.M), r"\1from ember import "),
     (re.compile(r"^(\s*)from tensorflow import keras\s*$", re.M), r"\1import ember as keras"),  # tf.keras code
     (re.compile(r"^(\s*)from tensorflow\.keras import ", re.M), r"\1from ember import "),
+    (re.compile(r"^(\s*)from tensorflow\.keras\.(\w[\w.]*) import ", re.M), r"\1from ember.\2 import "),
     (re.compile(r"^(\s*)import keras\s*$", re.M), r"\1import ember as keras"),
     (re.compile(r"^(\s*)import keras as (\w+)\s*$", re.M), r"\1import ember as \2"),
     (re.compile(r"^(\s*)from keras import ", re.M), r"\1from ember import "),
