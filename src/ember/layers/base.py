@@ -110,8 +110,7 @@ class Layer(nn.Module):
         if shapes.is_shape_inference(args):  # masks flow through shape inference too (symbolic masks)
             mask, kwargs = self._incoming_mask(args, kwargs)
             outputs = shapes.call_for_shapes(self, args, kwargs)
-            if mask is not None or self.creates_mask or _computes_masks(type(self)):
-                _attach_masks(outputs, self.compute_mask(args[0], mask))
+            self._mask_outputs(args, mask, outputs)
             return outputs
         if training is not None and training != self.training:
             with _mode(self, training):
@@ -138,13 +137,17 @@ class Layer(nn.Module):
             kwargs = dict(kwargs, mask=mask)
         return mask, kwargs
 
+    def _mask_outputs(self, args: tuple, mask: Any, outputs: Any) -> None:
+        """Hangs the outputs' masks on them when this layer passes, makes or computes one."""
+        if mask is not None or self.creates_mask or _computes_masks(type(self)):
+            _attach_masks(outputs, self.compute_mask(args[0], mask))
+
     def _call_and_track_losses(self, args: tuple, kwargs: dict) -> Any:
         if self._call_losses:
             self._call_losses = []
         mask, kwargs = self._incoming_mask(args, kwargs)
         outputs = super().__call__(*args, **kwargs)
-        if mask is not None or self.creates_mask or _computes_masks(type(self)):
-            _attach_masks(outputs, self.compute_mask(args[0], mask))
+        self._mask_outputs(args, mask, outputs)
         if self.activity_regularizer is not None:
             for output in flatten(outputs):
                 self._call_losses.append(self.activity_regularizer(output))
