@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ember.callbacks.base import CallbackList
+from ember.training import denormals
 from ember.training.objectives import Objectives
 from ember.training.step import Step
 
@@ -72,6 +73,7 @@ class Engine:
         self.model, self.objectives, self.step = model, objectives, step
         self.steps_per_execution = steps_per_execution  # batches between batch-level callbacks
 
+    @denormals.wrap
     def fit(self, source: Any, callbacks: CallbackList, epochs: int, initial_epoch: int = 0,
             steps_per_epoch: int | None = None, validation: Any = None, validation_freq: int = 1,
             validation_steps: int | None = None) -> None:
@@ -86,6 +88,7 @@ class Engine:
             self.step.finish()
         callbacks.on_train_end(epoch_logs)
 
+    @denormals.wrap
     def train_on_batches(self, source: Any) -> None:
         """`train_on_batch`: fit's step on each batch, in training mode, with no epoch around it
         (the running loss and metrics are not reset)."""
@@ -123,6 +126,7 @@ class Engine:
                 break
         return epoch_logs
 
+    @denormals.wrap
     def evaluate(self, source: Any, callbacks: CallbackList, steps: int | None = None) -> dict[str, Any]:
         model, logs = self.model, Logs(self.objectives)
         was_training = model.training
@@ -141,6 +145,7 @@ class Engine:
         model.train(was_training)
         return results
 
+    @denormals.wrap
     def predict(self, source: Any, callbacks: CallbackList, steps: int | None = None) -> Any:
         model = self.model
         was_training = model.training
