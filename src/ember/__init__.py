@@ -6,7 +6,7 @@
 
 from ember import (activations, applications, backend, callbacks, config, constraints, data, datasets, explain, gan,
                    generation, initializers, layers, losses, metrics, mixed_precision, models, ops, optimizers,
-                   preprocessing, random, regularizers, saving, text, utils, variables)
+                   preprocessing, quantum, random, regularizers, saving, text, utils, variables)
 from ember.layers import Input, Layer
 from ember.models import Model, Sequential, load_model
 from ember.variables import Variable
@@ -17,5 +17,5 @@ __all__ = [
     "Sequential", "Model", "Input", "Layer", "load_model", "layers", "models", "activations", "callbacks", "config",
     "constraints", "data", "datasets", "explain", "initializers", "losses", "metrics", "optimizers", "preprocessing",
     "regularizers", "saving", "text", "utils", "backend", "gan", "generation", "mixed_precision", "random",
-    "ops", "variables", "Variable", "applications",
+    "ops", "variables", "Variable", "applications", "quantum",
 ]

@@ -21,6 +21,12 @@ def _double(x):
     return x * 2
 
 
+def _two_qubit_circuit(state, inputs, weights):
+    state.angle_embedding(inputs)
+    state.basic_entangler_layers(weights)
+    return state.expval_z()
+
+
 # class name: (make the layer, input shape(s), output shape, and options for check_layer)
 CASES = {
     "Dense": (lambda: layers.Dense(3, activation="relu"), (4, 5), (4, 3), {}),
@@ -103,12 +109,16 @@ CASES = {
     "TransformerDecoder": (lambda: layers.TransformerDecoder(12, 2), [(2, 5, 8), (2, 6, 8)], (2, 5, 8),
                            {"inputs_as": "args"}),
     "Transformer": (lambda: layers.Transformer(num_heads=2, d_model=8, num_layers=1), (2, 5, 8), (2, 5, 8), {}),
+    "PQC": (lambda: layers.PQC(["pauli", "cnot"], 3, repetitions=2, activation="sigmoid"), (4, 3), (4, 3), {}),
+    "QuantumLayer": (lambda: layers.QuantumLayer(_two_qubit_circuit, 2, {"weights": (2, 2)}), (4, 2), (4, 2),
+                     {"custom_objects": {"_two_qubit_circuit": _two_qubit_circuit}}),
 }
 
 EXEMPT = {
     "InputLayer": "not called on data: it makes the symbolic input (tested in tests/models/test_functional.py)",
     "TextVectorization": "takes strings, not tensors (its adapt, config and save are in test_text_vectorization.py)",
     "TorchModuleWrapper": "its module is code, which a config never holds (tests/models/test_functional.py)",
+    "PennyLaneLayer": "holds a PennyLane QNode, which is code (tests/quantum/test_layers.py, with PennyLane)",
 }
 
 
@@ -131,7 +141,8 @@ def test_every_concrete_layer_class_gets_the_shared_check():
 
 
 def test_every_layer_class_is_public_in_ember_layers():
-    hidden = sorted(name for name in _concrete_layer_classes() if not hasattr(layers, name))
+    hidden = sorted(name for name in _concrete_layer_classes()
+                    if not hasattr(layers, name))
     assert not hidden, f"layer classes missing from ember.layers: {hidden}"
 
 

@@ -26,6 +26,7 @@ from ember.layers.transformer import Transformer, TransformerDecoder, Transforme
 from ember.layers.wrappers import Bidirectional, SpectralNormalization, TimeDistributed, TorchModuleWrapper
 from ember.layers.serialization import deserialize_layer as deserialize
 from ember.layers.serialization import serialize_layer as serialize
+from ember.layers.quantum import PQC, PennyLaneLayer, QuantumLayer
 
 __all__ = [
     "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute",
@@ -42,5 +43,5 @@ __all__ = [
     "MultiHeadAttention", "PositionEmbedding", "SinePositionEncoding", "TokenAndPositionEmbedding",
     "TransformerEncoder", "TransformerDecoder", "Transformer", "Attention", "AdditiveAttention",
     "SpectralNormalization", "LeakyReLU", "ReLU", "ELU", "PReLU", "Softmax",
-    "RotaryEmbedding", "TorchModuleWrapper", "serialize", "deserialize",
+    "RotaryEmbedding", "TorchModuleWrapper", "PQC", "PennyLaneLayer", "QuantumLayer", "serialize", "deserialize",
 ]
