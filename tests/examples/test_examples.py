@@ -128,3 +128,9 @@ def test_fast_cifar_recipe_trains(real_data_dir, monkeypatch):
     results = load_example("cifar10_fast").main(epochs=2, batch_size=128, widths=(32, 64, 64), train_samples=10_000,
                                                 save_path=None, verbose=0)
     assert results["test_accuracy"] > 0.25 and results["training_seconds"] > 0  # chance is 0.10
+
+
+def test_quantum_classifier_learns_ionosphere_and_solves_parity(real_data_dir, monkeypatch):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    results = load_example("quantum_classifier").main(seeds=(0,))
+    assert results["quantum (PQC)"] >= 0.75 and results["parity"] == 1.0

@@ -95,6 +95,12 @@ def test_angle_and_amplitude_embeddings():
         for wire, value in enumerate(values):
             expected = ref.full(ref.ry(value), wire, 3) @ expected
         np.testing.assert_allclose(state.amplitudes[row].numpy(), expected, atol=1e-12)
+    after_a_gate = QuantumState(3, C128).hadamard(1).angle_embedding(features[:, :2], wires=[2, 0])
+    for row, (first, second) in enumerate(features[:, :2].tolist()):
+        expected = ref.full(ref.rx(second), 0, 3) @ ref.full(ref.rx(first), 2, 3) @ ref.full(ref.H, 1, 3) @ ref.zero_state(3)
+        np.testing.assert_allclose(after_a_gate.amplitudes[row].numpy(), expected, atol=1e-12)
+    fresh = QuantumState(3, C128).angle_embedding(features[:, :2], wires=[2, 0]).hadamard(1)
+    torch.testing.assert_close(fresh.amplitudes, after_a_gate.amplitudes)  # the product-state shortcut
     amplitudes = QuantumState(2, C128).amplitude_embedding(torch.tensor([[3.0, 4.0, 0.0]])).amplitudes
     np.testing.assert_allclose(amplitudes[0].numpy(), [0.6, 0.8, 0, 0], atol=1e-7)
 

@@ -41,11 +41,25 @@ def angle_embedding(state: StateVector, features: torch.Tensor, rotation: str = 
                          f"features of shape {tuple(features.shape)}. Reduce the features first (e.g. a Dense "
                          f"layer or PCA to {len(wires)}), or use more qubits.")
     rotations = matrix(features, dtype=state.dtype)  # (batch, k, 2, 2)
-    for j in range(features.shape[1]):
-        wire = state._wire(wires[j])
-        state.amplitudes = state._apply_matrix(state.amplitudes, rotations[:, j], wire, state.num_qubits)
-        state.operations.append((f"R{name}", (wire,), "x"))
+    wires = [state._wire(w) for w in wires[:features.shape[1]]]
+    if not state.operations and len(set(wires)) == len(wires):
+        state.amplitudes = _product_state(rotations[..., 0], wires, state)  # each rotation's |0> column
+    else:
+        for j, wire in enumerate(wires):
+            state.amplitudes = state._apply_matrix(state.amplitudes, rotations[:, j], wire, state.num_qubits)
+    state.operations.extend((f"R{name}", (wire,), "x") for wire in wires)
     return state
+
+
+def _product_state(columns: torch.Tensor, wires: list[int], state: StateVector) -> torch.Tensor:
+    """The amplitudes `(batch, 2**n)` of one-qubit states `columns` `(batch, k, 2)` on `wires` and
+    |0> elsewhere, as Kronecker products (a pass over 2**n amplitudes instead of one per gate)."""
+    zero = torch.tensor([1, 0], dtype=columns.dtype, device=columns.device).expand(columns.shape[0], 2)
+    amplitudes = torch.ones(columns.shape[0], 1, dtype=columns.dtype, device=columns.device)
+    for wire in range(state.num_qubits):
+        qubit = columns[:, wires.index(wire)] if wire in wires else zero
+        amplitudes = (amplitudes[:, :, None] * qubit[:, None, :]).reshape(columns.shape[0], -1)
+    return amplitudes
 
 
 def amplitude_embedding(state: StateVector, features: torch.Tensor, pad_with: float = 0.0) -> StateVector:

@@ -17,7 +17,16 @@ import torch
 
 from ember.statevector import gates as gate_set
 
+FUSED_WIRES = 4  # one-qubit gates on up to this many neighbouring wires are applied as one 16x16 product
 MAX_QUBITS = 30  # beyond this even one amplitude vector needs 8 GiB
+
+
+def kron(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """Kronecker products of matrices `(..., a, a)` and `(..., b, b)`: `(..., a*b, a*b)`, the first
+    acting on the more significant wires."""
+    a, b = first.shape[-1], second.shape[-1]
+    product = first[..., :, None, :, None] * second[..., None, :, None, :]  # (..., a, b, a, b)
+    return product.reshape(*product.shape[:-4], a * b, a * b)
 
 
 def state_bytes(num_qubits: int, batch: int, dtype: torch.dtype) -> int:
@@ -108,11 +117,14 @@ class StateVector:
 
     @staticmethod
     def _apply_matrix(amplitudes: torch.Tensor, matrix: torch.Tensor, wire: int, num_qubits: int) -> torch.Tensor:
-        """`matrix` `(2, 2)` or `(batch, 2, 2)` applied to `wire` of `amplitudes` `(batch, 2**n)`."""
+        """`matrix` `(d, d)` or `(batch, d, d)`, d = 2**k, applied to wires `wire .. wire+k-1` of
+        `amplitudes` `(batch, 2**n)`."""
+        size = matrix.shape[-1]
+        span = size.bit_length() - 1  # the k wires the matrix acts on
         batch = max(amplitudes.shape[0], matrix.shape[0] if matrix.ndim == 3 else 1)
-        view = amplitudes.reshape(amplitudes.shape[0], 2 ** wire, 2, 2 ** (num_qubits - wire - 1))
+        view = amplitudes.reshape(amplitudes.shape[0], 2 ** wire, size, 2 ** (num_qubits - wire - span))
         if matrix.ndim == 3:
-            matrix = matrix[:, None]  # (batch, 1, 2, 2) against (batch, 2**w, 2, rest)
+            matrix = matrix[:, None]  # (batch, 1, d, d) against (batch, 2**w, d, rest)
         return torch.matmul(matrix, view).reshape(batch, 2 ** num_qubits)
 
     def _controlled(self, matrix: torch.Tensor, control: int, target: int) -> None:
@@ -149,10 +161,17 @@ class StateVector:
         return self
 
     def apply_matrices(self, matrices: torch.Tensor, name: str = "U") -> "StateVector":
-        """One-qubit matrices `(num_qubits, 2, 2)` or `(batch, num_qubits, 2, 2)`, one per wire."""
-        for wire in range(self.num_qubits):
-            self.amplitudes = self._apply_matrix(self.amplitudes, matrices[..., wire, :, :], wire, self.num_qubits)
-            self.operations.append((name, (wire,), ""))
+        """One-qubit matrices `(num_qubits, 2, 2)` or `(batch, num_qubits, 2, 2)`, one per wire.
+
+        Up to `FUSED_WIRES` neighbouring wires' matrices are joined into one Kronecker product, so
+        that a layer of rotations is a few passes over the amplitudes instead of one per wire."""
+        for first in range(0, self.num_qubits, FUSED_WIRES):
+            wires = range(first, min(first + FUSED_WIRES, self.num_qubits))
+            joined = matrices[..., first, :, :]
+            for wire in wires[1:]:
+                joined = kron(joined, matrices[..., wire, :, :])
+            self.amplitudes = self._apply_matrix(self.amplitudes, joined, first, self.num_qubits)
+            self.operations.extend((name, (wire,), "") for wire in wires)
         return self
 
     def permute(self, permutation: torch.Tensor, name: str, wires: Sequence[tuple[int, int]]) -> "StateVector":
