@@ -231,3 +231,13 @@ def test_values_and_gradients_equal_pennylane_default_qubit():
         ours.sum().backward()
         theirs.sum().backward()
         np.testing.assert_allclose(ours_w.grad.numpy(), theirs_w.grad.numpy(), atol=1e-6)
+
+
+def test_twenty_qubits_simulate_and_differentiate():
+    angles = torch.full((20,), 0.3, requires_grad=True)
+    state = QuantumState(20).angle_embedding(angles[None])
+    state.strongly_entangling_layers(torch.zeros(1, 20, 3))
+    values = state.expval_z()
+    assert values.shape == (1, 20)
+    values.sum().backward()
+    assert torch.isfinite(angles.grad).all() and float(state.probs().sum()) == pytest.approx(1.0, abs=1e-4)
