@@ -79,3 +79,15 @@ def test_a_user_who_flushes_already_keeps_flushing(two_threads):
         assert _flushed_elements() == 1.0
     finally:
         denormals.set_flush(False)
+
+
+def test_the_openmp_runtime_reached_is_torchs_own_not_another_packages():
+    import os
+
+    import sklearn.metrics  # noqa: F401  (scikit-learn's wheels load a second libgomp)
+
+    torch_folder = os.path.dirname(torch.__file__)
+    bundled = [name for name in os.listdir(os.path.join(torch_folder, "lib")) if name.startswith("libgomp")]
+    if not bundled:
+        pytest.skip("this torch build does not bundle libgomp")
+    assert denormals._loaded_libgomp().startswith(torch_folder)

@@ -34,16 +34,24 @@ def _flushing_now() -> bool:
 
 
 def _loaded_libgomp() -> str | None:
-    """The path of the libgomp that this process has loaded (torch's OpenMP runtime), if any."""
+    """The path of torch's OpenMP runtime (libgomp) in this process, if loaded. Other packages
+    bring their own copies (scikit-learn's wheels do): torch's is the one in torch's folders
+    (`torch/lib`, or `torch.libs` in manylinux wheels), else the system's."""
+    torch_folder = os.path.dirname(os.path.abspath(torch.__file__))
+    found = []
     try:
         with open("/proc/self/maps") as maps:
             for line in maps:
                 path = line.split()[-1]
-                if "libgomp" in os.path.basename(path) and os.path.exists(path):
-                    return path
+                if "libgomp" in os.path.basename(path) and path not in found and os.path.exists(path):
+                    found.append(path)
     except OSError:
-        pass
-    return None
+        return None
+    for path in found:
+        if path.startswith(torch_folder + os.sep) or path.startswith(torch_folder + ".libs" + os.sep):
+            return path
+    system = [path for path in found if "site-packages" not in path and "dist-packages" not in path]
+    return system[0] if system else None
 
 
 @functools.lru_cache(maxsize=1)
