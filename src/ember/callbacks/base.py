@@ -20,7 +20,13 @@ _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "o
 
 
 class Callback:
-    """Base class: override any of the hooks; `self.model` and `self.params` are set by the loop."""
+    """Base class: override any of the hooks; `self.model` and `self.params` are set by the loop.
+
+    `primary_only = True` on a subclass (one that writes files or prints) runs it on rank 0 alone
+    under data-parallel training; the others run on every rank, with the same (reduced) epoch logs.
+    """
+
+    primary_only = False
 
     def __init__(self) -> None:
         self.model: Any = None

@@ -12,6 +12,8 @@ from ember.callbacks.base import Callback
 class CSVLogger(Callback):
     """Appends one row of epoch logs per epoch to a CSV file (with a header row)."""
 
+    primary_only = True  # writes files or prints: rank 0 only under DataParallel
+
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False) -> None:
         super().__init__()
         self.filename, self.separator, self.append = os.fspath(filename), separator, append
@@ -44,6 +46,8 @@ class TensorBoard(Callback):
     Training values go to `log_dir/train`, validation values (`val_*`) to `log_dir/validation`,
     as Keras lays them out. Needs the `tensorboard` package.
     """
+
+    primary_only = True  # writes files or prints: rank 0 only under DataParallel
 
     def __init__(self, log_dir: str | os.PathLike = "logs", histogram_freq: int = 0, write_graph: bool = False,
                  update_freq: str | int = "epoch", **kwargs: Any) -> None:

@@ -121,6 +121,8 @@ class ModelCheckpoint(Callback):
     A model is never saved from an epoch whose loss was NaN or infinite.
     """
 
+    primary_only = True  # writes files or prints: rank 0 only under DataParallel
+
     def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
                  save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
                  save_freq: str = "epoch", initial_value_threshold: float | None = None) -> None:

@@ -27,6 +27,8 @@ def format_logs(logs: Any) -> str:
 class ProgbarLogger(Callback):
     """Shows training progress. verbose=1: a live bar per epoch; verbose=2: one line per epoch."""
 
+    primary_only = True  # writes files or prints: rank 0 only under DataParallel
+
     def __init__(self, verbose: int = 1, refresh_interval: float = 0.25) -> None:
         super().__init__()
         self.verbose, self.refresh_interval = verbose, refresh_interval

@@ -23,6 +23,8 @@ class GANMonitor(Callback):
     `saved` lists the files written.
     """
 
+    primary_only = True  # writes files or prints: rank 0 only under DataParallel
+
     def __init__(self, filepath: str | os.PathLike = "gan_epoch_{epoch:03d}.png", num_images: int = 64,
                  every: int = 1, seed: int = 0, labels: Any = None, columns: int = 8) -> None:
         super().__init__()

@@ -7,6 +7,7 @@ callbacks and hands them to the training engine. Subclass it with a `call()` (Ke
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -19,6 +20,7 @@ from ember.callbacks.base import CallbackList, TerminateOnNaN
 from ember.callbacks.history import History
 from ember.callbacks.progress import ProgbarLogger, format_logs, resolve_verbose
 from ember.data import preparation
+from ember.distribution import api as distribution_api, placement, runtime
 from ember.layers import shapes
 from ember.layers.base import Layer
 from ember.layers.symbolic import SymbolicTensor
@@ -204,6 +206,12 @@ class Model(Layer):
         step is compiled once, not at every call."""
         settings = self._settings
         kind = "custom" if self.uses_custom_steps() else settings.step_kind(config.get_device())
+        if distribution_api.active() is not None:
+            if kind == "custom":
+                raise NotImplementedError(f"{type(self).__name__} overrides Keras's step methods (train_step, ...), "
+                                          "which DataParallel does not run yet: their gradients would not be "
+                                          "averaged over the replicas. Train it in one process.")
+            kind = "data_parallel"
         scale_loss = settings.auto_scale_loss
         objectives = self._objectives
         key = (id(objectives), id(self.optimizer), self.precision_policy.name, kind, scale_loss,
@@ -231,11 +239,15 @@ class Model(Layer):
 
     # ------------------------------------------------------------------- data in
     def _prepare(self, x: Any, y: Any, sample_weight: Any, batch_size: int | None, shuffle: bool,
-                 steps: int | None, argument_prefix: str = "") -> tuple[Any, Any]:
+                 steps: int | None, argument_prefix: str = "", training: bool = False) -> tuple[Any, Any]:
         """A data source for (x, y, sample_weight) and the CPU targets used for checks; the model
-        builds itself for the inputs' shapes, and its entry layers check the arrays' values."""
+        builds itself for the inputs' shapes, and its entry layers check the arrays' values. Under
+        DataParallel the source is this replica's part (of each global batch when `training`)."""
         prepared = preparation.prepare(x, y, sample_weight, batch_size, shuffle, steps, self.input_float_types(),
                                        config.get_device(), argument_prefix)
+        if distribution_api.active() is not None:
+            share = placement.training_source if training else placement.evaluation_source
+            prepared = prepared._replace(source=share(prepared.source))
         if not prepared.streamed:
             inputs = flatten(prepared.inputs)
             for layer, index in self.entry_layers():
@@ -282,7 +294,7 @@ class Model(Layer):
                                                                                 self.input_float_types())
         if class_weight is not None:
             sample_weight = preparation.class_sample_weights(y, class_weight, sample_weight)
-        source, targets = self._prepare(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        source, targets = self._prepare(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, training=True)
         objectives = self._objectives_for(targets)
         validation = None
         if validation_data is not None:
@@ -305,9 +317,13 @@ class Model(Layer):
         self.stopped_on_nonfinite_loss = False
         self.history = History()
         verbose = resolve_verbose(verbose)
-        extra = [] if any(isinstance(c, TerminateOnNaN) for c in callbacks or []) else [TerminateOnNaN()]
+        replicated = distribution_api.active() is not None
+        # replicas check the loss at epoch ends only, where it is reduced: they all decide alike
+        nan_check = TerminateOnNaN(check_interval=math.inf) if replicated else TerminateOnNaN()
+        extra = [] if any(isinstance(c, TerminateOnNaN) for c in callbacks or []) else [nan_check]
         progress = [ProgbarLogger(verbose)] if verbose else []
-        return CallbackList(extra + list(callbacks or []) + progress + [self.history], self,
+        chosen = extra + list(callbacks or []) + progress + [self.history]
+        return CallbackList(placement.rank_callbacks(chosen) if replicated else chosen, self,
                             {"epochs": epochs, "steps": steps, "verbose": verbose})
 
     # ------------------------------------------------------------------ evaluate
@@ -326,7 +342,7 @@ class Model(Layer):
         objectives.to(config.get_device())
         callback_list = CallbackList(callbacks or [], self, {"steps": steps or len(source)})
         results = self._engine(objectives).evaluate(source, callback_list, steps)
-        if resolve_verbose(verbose):
+        if resolve_verbose(verbose) and runtime.is_primary():
             print(format_logs(results), flush=True)
         if return_dict:
             return results
@@ -341,7 +357,8 @@ class Model(Layer):
         source, _ = self._prepare(x, None, None, batch_size, False, steps)
         self._place()
         callback_list = CallbackList(callbacks or [], self, {"steps": steps or len(source)})
-        return self._engine(getattr(self, "_objectives", None)).predict(source, callback_list, steps)
+        outputs = self._engine(getattr(self, "_objectives", None)).predict(source, callback_list, steps)
+        return placement.gathered_predictions(outputs) if distribution_api.active() is not None else outputs
 
     # ---------------------------------------------------------------- on batches
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
@@ -490,12 +507,15 @@ class Model(Layer):
         return export_model(self, filepath, format, input_signature, verbose, **kwargs)
 
     def save(self, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True) -> None:
-        """Writes architecture (JSON), weights and optimizer state (safetensors) to one zip file."""
-        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+        """Writes architecture (JSON), weights and optimizer state (safetensors) to one zip file
+        (on rank 0 alone under DataParallel: the replicas hold the same weights)."""
+        if runtime.is_primary():
+            saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:
-        """Writes the weights alone to a safetensors file."""
-        saving.save_weights(self, filepath, overwrite=overwrite)
+        """Writes the weights alone to a safetensors file (on rank 0 alone under DataParallel)."""
+        if runtime.is_primary():
+            saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: str | os.PathLike) -> None:
         """Loads weights written by `save_weights` (or from a full model file)."""

@@ -116,6 +116,7 @@ class Engine:
                 callbacks.on_train_batch_end(last, logs)
                 if model.stop_training:
                     break
+            self.step.synchronize_logs(self.objectives)
             logs.invalidate()
             epoch_logs = logs.materialize()
             if validation is not None and (epoch + 1) % validation_freq == 0 and np.isfinite(epoch_logs["loss"]):
@@ -139,6 +140,7 @@ class Engine:
                 self.step.test(batch)
             logs.invalidate()
             callbacks.on_test_batch_end(last, logs)
+        self.step.synchronize_logs(self.objectives)
         logs.invalidate()
         results = logs.materialize()
         callbacks.on_test_end(results)

@@ -51,6 +51,18 @@ class LossTracker(metrics_module.Metric):
         weights = torch.tensor(self.batch_sizes, dtype=self.values.dtype).to(self.values.device, non_blocking=True)
         return (self.values[:steps] * weights).sum() / sum(self.batch_sizes)
 
+    def weighted_total(self) -> torch.Tensor:
+        """`[sum of loss x batch size, sum of batch sizes]` (float64), for summing over replicas."""
+        steps = len(self.batch_sizes)
+        weights = torch.tensor(self.batch_sizes, dtype=torch.float64, device=self.values.device)
+        return torch.stack([(self.values[:steps].double() * weights).sum(), weights.sum()])
+
+    def set_total(self, total: torch.Tensor) -> None:
+        """Replaces the epoch's steps by one holding `total`'s mean (from `weighted_total`)."""
+        count = int(total[1])
+        self.values[0] = total[0] / count if count else 0.0
+        self.batch_sizes = [count] if count else []
+
     def first_nonfinite_step(self) -> int:
         """The first step (0-based) whose loss was NaN or infinite, or -1 (reads from the device)."""
         bad = (~torch.isfinite(self.values[:len(self.batch_sizes)])).nonzero()

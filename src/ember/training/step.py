@@ -35,6 +35,10 @@ class Step:
     def finish(self) -> None:
         """The end of a `fit` loop (or of a `train_on_batch` call)."""
 
+    def synchronize_logs(self, objectives: Any) -> None:
+        """Before an epoch's or an evaluation's logs are read: make them the same on every replica
+        (a no-op in one process; see `DataParallelStep`)."""
+
 
 def batch_size_of(x: Any) -> int:
     if isinstance(x, torch.Tensor):

@@ -14,13 +14,14 @@ from ember.optimizers import Optimizer
 from ember.training import graphs
 from ember.training.autograd_step import CompiledStep, EagerStep
 from ember.training.custom_step import CustomStep
+from ember.training.data_parallel_step import DataParallelStep
 from ember.training.dense_stack import DenseStackStep, HandDerivedStep
 from ember.training.graphed_step import GraphedStep
 from ember.training.objectives import Objectives
 from ember.training.step import Step
 from ember.training.threads import ThreadTunedStep
 
-KINDS = ("eager", "compiled", "graphed", "hand_derived", "custom")
+KINDS = ("eager", "compiled", "graphed", "hand_derived", "custom", "data_parallel")
 
 
 def step_kind(jit_compile: Any, device: torch.device) -> str:
@@ -42,6 +43,8 @@ def make_step(model: nn.Module, objectives: Objectives | None, optimizer: Optimi
         raise ValueError(f"Unknown step kind {kind!r}; expected one of {KINDS}.")
     if kind == "custom":
         return CustomStep(model, precision)
+    if kind == "data_parallel":
+        return DataParallelStep(model, objectives, optimizer, precision, scale_loss)
     if kind == "compiled":
         return CompiledStep(model, objectives, optimizer, precision, scale_loss)
     if kind == "graphed":

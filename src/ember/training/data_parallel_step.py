@@ -1,0 +1,84 @@
+"""The data-parallel step: the autograd step with the forward pass run through torch's
+DistributedDataParallel, so that the backward pass all-reduces the gradients in buckets while it
+runs, and with the logs reduced over the replicas at the end of an epoch or an evaluation.
+
+Each replica's loss is its part's mean; DDP averages the gradients over the replicas. When the
+parts of a global batch differ in size (its last batch), each part's loss is scaled by
+`part * replicas / global`, so the averaged gradient is exactly the gradient of the global batch's
+mean loss, as one process would compute it. Evaluation and prediction run the plain model (no
+collective per batch: ranks may hold different numbers of batches there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from ember import mixed_precision
+from ember.distribution import collectives, runtime
+from ember.optimizers import Optimizer
+from ember.training.autograd_step import EagerStep
+from ember.training.objectives import LossTracker, Objectives
+from ember.training.step import batch_size_of, device_of, extra_losses
+
+
+class DataParallelStep(EagerStep):
+    """`EagerStep` over a DistributedDataParallel wrapper of `model` (made here, which also
+    broadcasts rank 0's weights and buffers to every replica)."""
+
+    kind = "data_parallel"
+
+    def __init__(self, model: nn.Module, objectives: Objectives | None, optimizer: Optimizer | None,
+                 precision: mixed_precision.DTypePolicy | None = None, scale_loss: bool = True) -> None:
+        super().__init__(model, objectives, optimizer, precision, scale_loss)
+        device = runtime.compute_device()
+        self.replicas = runtime.world_size()
+        self.parallel_model = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+
+    def forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[torch.Tensor, Any]:
+        predictions = self.parallel_model(x) if self.model.training else self.model(x)
+        return self.objectives.compute_loss(y, predictions, sample_weight, extra_losses(self._loss_layers)), \
+            predictions
+
+    def train(self, batch: tuple) -> None:
+        x, y, sample_weight = batch
+        device = device_of(x)
+        with self.precision.autocast(device):
+            loss, predictions = self.forward_and_loss(x, y, sample_weight)
+        part = batch_size_of(x)
+        scale = part * self.replicas / getattr(batch, "global_size", part * self.replicas)
+        self.optimizer.zero_grad()
+        if loss.requires_grad:
+            scaled = loss * scale if scale != 1 else loss
+            if self.scales_loss:
+                self.scaler = self.scaler or self.precision.loss_scaler(device)
+                scaled = self.scaler.scale(scaled)
+            scaled.backward()
+        self.optimizer.step(self.scaler)
+        if self.has_constraints:
+            self.model.apply_constraints()
+        with torch.no_grad():
+            self.objectives.update(loss, part, y, predictions, sample_weight)
+
+    def synchronize_logs(self, objectives: Any) -> None:
+        """Every tracker's state summed over the replicas (the same logs on every rank)."""
+        reduce_trackers(objectives.all_trackers())
+
+
+def reduce_trackers(trackers: list) -> None:
+    """Sums the metrics' states over the replicas in one all-reduce (the loss tracker's weighted
+    total and count), so that each `result()` is the whole data's."""
+    states, losses = [], []
+    for tracker in trackers:
+        if isinstance(tracker, LossTracker):
+            losses.append(tracker)
+            continue
+        tracker.fold_host_counts()
+        states.extend(tracker._states.values())
+    totals = [tracker.weighted_total() for tracker in losses]
+    collectives.sum_in_place(states + totals)
+    for tracker, total in zip(losses, totals):
+        tracker.set_total(total)

@@ -1,0 +1,46 @@
+"""Data-parallel fit on 2 local processes (gloo, 127.0.0.1) against the one-process run with the
+same global batch: weights after training, History, evaluate and predict, files on rank 0 only,
+EarlyStopping deciding alike on both ranks."""
+
+import os
+
+import numpy as np
+import pytest
+
+from tests.distribution import workers
+
+
+@pytest.fixture(scope="module")
+def two_process_run(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("ddp"))
+    workers.run_processes(workers.data_parallel_worker, 2, workers.free_port(), folder)
+    return folder
+
+
+def _load(folder, name):
+    with np.load(os.path.join(folder, name), allow_pickle=False) as arrays:
+        return dict(arrays)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_two_replicas_train_like_one_process_with_the_same_global_batch(two_process_run, optimizer, tmp_path):
+    reference = workers.train_and_report(optimizer, str(tmp_path), rank=0)
+    ranks = [_load(two_process_run, f"report_{optimizer}_{rank}.npz") for rank in (0, 1)]
+    assert str(reference.pop("step_kind")) != "data_parallel"
+    assert all(str(report.pop("step_kind")) == "data_parallel" for report in ranks)
+    for key, expected in reference.items():
+        for rank, report in enumerate(ranks):
+            np.testing.assert_allclose(report[key], expected, rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{key} on rank {rank} ({optimizer})")
+    for key in ranks[0]:
+        np.testing.assert_array_equal(ranks[0][key], ranks[1][key], err_msg=f"{key} differs between the ranks")
+
+
+def test_only_rank_zero_writes_files(two_process_run):
+    written = sorted(name for name in os.listdir(two_process_run) if not name.endswith(".npz"))
+    assert written == ["log_adam_0.csv", "log_sgd_0.csv", "model_adam_0.ember", "model_sgd_0.ember"]
+
+
+def test_early_stopping_stops_both_ranks_at_the_same_epoch(two_process_run):
+    epochs = [int(_load(two_process_run, f"early_{rank}.npz")["epochs"]) for rank in (0, 1)]
+    assert epochs == [2, 2]

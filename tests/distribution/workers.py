@@ -1,0 +1,94 @@
+"""Process bodies for the distributed tests (importable by spawned processes), and the
+single-process reference they are compared with."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import numpy as np
+import torch.multiprocessing as mp
+
+SAMPLES, FEATURES, BATCH = 100, 5, 16  # 100 = 6 global batches of 16 and one of 4 (split 2 + 2)
+
+
+def data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(SAMPLES, FEATURES)).astype("float32")
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype("int64")
+    return x, y
+
+
+def model(optimizer: str):
+    import ember
+    from ember import layers
+
+    ember.utils.set_random_seed(0)
+    built = ember.Sequential([layers.Input((FEATURES,)), layers.Dense(8, activation="relu"),
+                              layers.Dense(2, activation="softmax")])
+    built.compile(ember.optimizers.get({"sgd": ember.optimizers.SGD(0.1), "adam": ember.optimizers.Adam(0.01)}[optimizer]),
+                  "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return built
+
+
+def train_and_report(optimizer: str, folder: str, rank: int) -> dict[str, np.ndarray]:
+    """One epoch of fit, then evaluate and predict; the numbers to compare, as arrays."""
+    import ember
+
+    x, y = data()
+    built = model(optimizer)
+    callbacks = [ember.callbacks.CSVLogger(os.path.join(folder, f"log_{optimizer}_{rank}.csv"))]
+    history = built.fit(x, y, batch_size=BATCH, epochs=2, verbose=0, callbacks=callbacks, validation_data=(x[:30], y[:30]))
+    results = built.evaluate(x, y, batch_size=BATCH, verbose=0, return_dict=True)
+    report = {f"weight_{i}": w for i, w in enumerate(built.get_weights())}
+    report.update({f"history_{k}": np.array(v) for k, v in history.history.items()})
+    report.update({f"evaluate_{k}": np.array(v) for k, v in results.items()})
+    report["predict"] = built.predict(x, batch_size=BATCH, verbose=0)
+    report["step_kind"] = np.array(built.make_step().kind)
+    built.save(os.path.join(folder, f"model_{optimizer}_{rank}.ember"))
+    return report
+
+
+def early_stopping_epochs() -> int:
+    import ember
+
+    x, y = data()
+    built = model("sgd")
+    stop = ember.callbacks.EarlyStopping(monitor="loss", min_delta=10.0, patience=1)
+    return len(built.fit(x, y, batch_size=BATCH, epochs=10, verbose=0, callbacks=[stop]).history["loss"])
+
+
+def data_parallel_worker(rank: int, world: int, port: int, folder: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))
+    import ember
+
+    ember.distribution.initialize(timeout=60)
+    try:
+        for optimizer in ("sgd", "adam"):
+            np.savez(os.path.join(folder, f"report_{optimizer}_{rank}.npz"), **train_and_report(optimizer, folder, rank))
+        np.savez(os.path.join(folder, f"early_{rank}.npz"), epochs=np.array(early_stopping_epochs()))
+    finally:
+        ember.distribution.shutdown()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_processes(function, world: int, *arguments, timeout: float = 120.0) -> None:
+    """`function(rank, world, *arguments)` in `world` spawned processes; raises if any fails or
+    they outlive `timeout` (then all are killed)."""
+    context = mp.start_processes(function, args=(world, *arguments), nprocs=world, join=False, start_method="spawn")
+    deadline = time.monotonic() + timeout
+    try:
+        while not context.join(timeout=1.0):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the {world} processes did not finish within {timeout} s")
+    finally:
+        for process in context.processes:
+            if process.is_alive():
+                process.kill()
