@@ -39,6 +39,11 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, 
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
+    write_members(filepath, model_members(model, include_optimizer))
+
+
+def model_members(model: Any, include_optimizer: bool = True) -> dict[str, bytes]:
+    """The files of a model file: config.json, model.safetensors and the optimizers' state."""
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built, so it has no weights to save. Give it an input shape "
                          "or train it first.")
@@ -52,11 +57,27 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, 
             members[f"{key}.json"] = json.dumps({"class_name": type(optimizer).__name__.lower(),
                                                  "config": optimizer.get_config(), "state": state}).encode()
             members[f"{key}.safetensors"] = save_safetensors(tensors)
+    return members
+
+
+def write_members(filepath: str, members: dict[str, bytes]) -> None:
+    """A zip of `members`, written to a temporary file and renamed: a crash mid-write never
+    leaves a half-written file behind."""
     temporary = filepath + ".tmp"
     with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_STORED) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-    os.replace(temporary, filepath)  # a crash mid-write never leaves a half-written model behind
+    os.replace(temporary, filepath)
+
+
+def restore_training_state(model: Any, filepath: str | os.PathLike) -> dict[str, bytes]:
+    """Loads a model file's weights and optimizer state into the compiled `model` (same
+    architecture); returns the file's members, for callers that stored more in it."""
+    filepath = os.fspath(filepath)
+    members = _read_members(filepath)
+    _load_state(model, _read_tensors(members, "model.safetensors", filepath), filepath)
+    _load_optimizers(model, members, filepath)
+    return members
 
 
 def model_to_json(model: Any, **json_arguments: Any) -> str:
@@ -112,15 +133,24 @@ def _rebuild(document: dict, members: dict[str, bytes], filepath: str, compile: 
     _load_state(model, _read_tensors(members, "model.safetensors", filepath), filepath)
     compile_config = document.get("compile")
     if compile and compile_config:
-        documents = {name[:-len(".json")]: json.loads(members[name]) for name in members
-                     if name.endswith(".json") and name != "config.json"}
-        model.compile_from_config(compile_config, {key: optimizers.get(doc) for key, doc in documents.items()})
-        for key, (optimizer, parameters) in model.optimizers_to_save().items():
-            if key in documents:
-                optimizer.build(parameters)
-                optimizer.load_state_dict(_join_optimizer_state(
-                    _read_tensors(members, f"{key}.safetensors", filepath), documents[key]["state"]))
+        model.compile_from_config(compile_config, {key: optimizers.get(doc) for key, doc in _optimizer_documents(
+            members).items()})
+        _load_optimizers(model, members, filepath)
     return model
+
+
+def _optimizer_documents(members: dict[str, bytes]) -> dict[str, dict]:
+    return {name[:-len(".json")]: json.loads(members[name]) for name in members
+            if name.endswith(".json") and name not in ("config.json", "progress.json")}
+
+
+def _load_optimizers(model: Any, members: dict[str, bytes], filepath: str) -> None:
+    documents = _optimizer_documents(members)
+    for key, (optimizer, parameters) in model.optimizers_to_save().items():
+        if key in documents and optimizer is not None:
+            optimizer.build(parameters)
+            optimizer.load_state_dict(_join_optimizer_state(
+                _read_tensors(members, f"{key}.safetensors", filepath), documents[key]["state"]))
 
 
 def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:

@@ -79,6 +79,92 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class KillAt:
+    """A callback that SIGKILLs its own process at the `count`-th training batch of the first run
+    (a marker file says the kill happened, so the relaunched run goes on)."""
+
+    def __new__(cls, count: int, marker: str):
+        import signal
+
+        import ember
+
+        class Kill(ember.callbacks.Callback):
+            seen = 0
+
+            def on_train_batch_end(self, batch, logs=None):
+                Kill.seen += 1
+                if Kill.seen == count and not os.path.exists(marker):
+                    open(marker, "w").close()
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+        return Kill()
+
+
+def train_with_backup(folder: str, kill_at: int | None, dropout: float, rank: int = 0) -> dict[str, np.ndarray]:
+    """3 epochs with BackupAndRestore every 3 batches (and a kill at batch `kill_at` on rank 0's
+    first run when given); the final weights and History."""
+    import ember
+    from ember import layers
+
+    x, y = data()
+    ember.utils.set_random_seed(0)
+    built = ember.Sequential([layers.Input((FEATURES,)), layers.Dense(8, activation="relu"), layers.Dropout(dropout),
+                              layers.Dense(2, activation="softmax")])
+    built.compile(ember.optimizers.Adam(ember.optimizers.schedules.ExponentialDecay(0.01, 5, 0.5)),
+                  "sparse_categorical_crossentropy", metrics=["accuracy"])
+    callbacks = [ember.callbacks.BackupAndRestore(os.path.join(folder, "backup"), save_freq=3)]
+    if kill_at is not None:
+        callbacks.append(KillAt(kill_at, os.path.join(folder, f"killed_{rank}")))
+    history = built.fit(x, y, batch_size=BATCH, epochs=3, verbose=0, callbacks=callbacks)
+    report = {f"weight_{i}": w for i, w in enumerate(built.get_weights())}
+    report.update({f"history_{k}": np.array(v) for k, v in history.history.items()})
+    return report
+
+
+def backup_worker(folder: str, kill_at: int) -> None:
+    """One process: train with backups, killed once at `kill_at`; the report when it finishes."""
+    report = train_with_backup(folder, kill_at, dropout=0.3)
+    np.savez(os.path.join(folder, "report.npz"), **report)
+
+
+def data_parallel_backup_worker(rank: int, world: int, port: int, folder: str, kill_at: int) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))
+    import ember
+
+    ember.distribution.initialize(timeout=30)
+    try:
+        report = train_with_backup(folder, kill_at if rank == 1 else None, dropout=0.0, rank=rank)
+        np.savez(os.path.join(folder, f"report_{rank}.npz"), **report)
+    finally:
+        ember.distribution.shutdown()
+
+
+def run_each(function, world: int, *arguments, timeout: float = 120.0) -> list[tuple[int, float]]:
+    """`function(rank, world, *arguments)` in `world` spawned processes, each watched on its own:
+    (exit code, seconds it ran) per rank; any still running at `timeout` is killed (code None)."""
+    context = mp.get_context("spawn")
+    started = time.monotonic()
+    processes = [context.Process(target=function, args=(rank, world, *arguments)) for rank in range(world)]
+    for process in processes:
+        process.start()
+    ended: dict[int, float] = {}
+    while len(ended) < world and time.monotonic() - started < timeout:
+        for rank, process in enumerate(processes):
+            if rank not in ended and not process.is_alive():
+                ended[rank] = time.monotonic() - started
+        time.sleep(0.05)
+    results = []
+    for rank, process in enumerate(processes):
+        if process.is_alive():
+            process.kill()
+            process.join()
+            results.append((None, timeout))
+        else:
+            results.append((process.exitcode, ended[rank]))
+    return results
+
+
 def run_processes(function, world: int, *arguments, timeout: float = 120.0) -> None:
     """`function(rank, world, *arguments)` in `world` spawned processes; raises if any fails or
     they outlive `timeout` (then all are killed)."""

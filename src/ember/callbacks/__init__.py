@@ -7,11 +7,12 @@ TensorBoard; progress.py the progress bar; history.py `History`. `GANMonitor` is
 
 from ember.callbacks.base import (Callback, CallbackList, LambdaCallback, LearningRateScheduler, SwapEMAWeights,
                                   TerminateOnNaN)
+from ember.callbacks.backup import BackupAndRestore
 from ember.callbacks.history import History
 from ember.callbacks.loggers import CSVLogger, TensorBoard
 from ember.callbacks.monitors import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
 from ember.callbacks.progress import ProgbarLogger
 
-__all__ = ["Callback", "CallbackList", "LambdaCallback", "LearningRateScheduler", "SwapEMAWeights", "TerminateOnNaN",
+__all__ = ["BackupAndRestore", "Callback", "CallbackList", "LambdaCallback", "LearningRateScheduler", "SwapEMAWeights", "TerminateOnNaN",
            "History", "CSVLogger", "TensorBoard", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau",
            "ProgbarLogger"]

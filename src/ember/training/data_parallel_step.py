@@ -18,10 +18,10 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ember import mixed_precision
-from ember.distribution import collectives, runtime
+from ember.distribution import runtime, trackers
 from ember.optimizers import Optimizer
 from ember.training.autograd_step import EagerStep
-from ember.training.objectives import LossTracker, Objectives
+from ember.training.objectives import Objectives
 from ember.training.step import batch_size_of, device_of, extra_losses
 
 
@@ -65,20 +65,4 @@ class DataParallelStep(EagerStep):
 
     def synchronize_logs(self, objectives: Any) -> None:
         """Every tracker's state summed over the replicas (the same logs on every rank)."""
-        reduce_trackers(objectives.all_trackers())
-
-
-def reduce_trackers(trackers: list) -> None:
-    """Sums the metrics' states over the replicas in one all-reduce (the loss tracker's weighted
-    total and count), so that each `result()` is the whole data's."""
-    states, losses = [], []
-    for tracker in trackers:
-        if isinstance(tracker, LossTracker):
-            losses.append(tracker)
-            continue
-        tracker.fold_host_counts()
-        states.extend(tracker._states.values())
-    totals = [tracker.weighted_total() for tracker in losses]
-    collectives.sum_in_place(states + totals)
-    for tracker, total in zip(losses, totals):
-        tracker.set_total(total)
+        trackers.reduce_over_replicas(objectives.all_trackers())

@@ -81,9 +81,13 @@ class Engine:
         `validation_steps` batches of it) every `validation_freq` epochs."""
         self.model.stop_training = False
         callbacks.on_train_begin()
+        resume = getattr(self.model, "_resume_point", None)  # set by callbacks.BackupAndRestore (callbacks/resume.py)
+        self.model._resume_point = None
+        if resume is not None:
+            initial_epoch = resume.epoch
         try:
             epoch_logs = self._epochs(source, callbacks, epochs, initial_epoch, steps_per_epoch, validation,
-                                      validation_freq, validation_steps)
+                                      validation_freq, validation_steps, resume)
         finally:
             self.step.finish()
         callbacks.on_train_end(epoch_logs)
@@ -101,14 +105,16 @@ class Engine:
 
     def _epochs(self, source: Any, callbacks: CallbackList, epochs: int, initial_epoch: int,
                 steps_per_epoch: int | None, validation: Any, validation_freq: int,
-                validation_steps: int | None) -> dict[str, Any]:
+                validation_steps: int | None, resume: Any = None) -> dict[str, Any]:
         model, logs = self.model, Logs(self.objectives)
         epoch_logs: dict[str, Any] = {}
         for epoch in range(initial_epoch, epochs):
             self.objectives.reset()
             model.train()
+            skip = resume.before_epoch(epoch) if resume is not None else 0
             callbacks.on_epoch_begin(epoch)
-            for first, last, batches in self._executions(source, steps_per_epoch):
+            after_skipping = (lambda: resume.after_skipping(self.objectives)) if skip else None
+            for first, last, batches in self._executions(source, steps_per_epoch, skip, after_skipping):
                 callbacks.on_train_batch_begin(first)
                 for batch in batches:
                     self.step.train(batch)
@@ -165,10 +171,16 @@ class Engine:
         return _concatenate(outputs)
 
 
-    def _executions(self, source: Any, steps: int | None) -> Iterator[tuple[int, int, list]]:
-        """(first batch index, last batch index, batches) per `steps_per_execution` batches of an epoch."""
+    def _executions(self, source: Any, steps: int | None, skip: int = 0,
+                    after_skipping: Any = None) -> Iterator[tuple[int, int, list]]:
+        """(first batch index, last batch index, batches) per `steps_per_execution` batches of an
+        epoch, after the first `skip` batches (already trained before a resume; then `after_skipping()`)."""
         batches = _limit(source.epoch(), steps)
-        size, first = self.steps_per_execution, 0
+        for _ in itertools.islice(batches, skip):
+            pass
+        if after_skipping is not None:
+            after_skipping()
+        size, first = self.steps_per_execution, skip
         while True:
             group = [next(batches, None)] if size == 1 else list(itertools.islice(batches, size))
             if not group or group[0] is None:
