@@ -134,3 +134,36 @@ def test_quantum_classifier_learns_ionosphere_and_solves_parity(real_data_dir, m
     monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
     results = load_example("quantum_classifier").main(seeds=(0,))
     assert results["quantum (PQC)"] >= 0.75 and results["parity"] == 1.0
+
+
+def test_distributed_mnist_on_two_torchrun_nodes_matches_one_process(real_data_dir, tmp_path):
+    """Two `torchrun --nnodes=2` launchers on this machine (127.0.0.1), as two machines would run."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.distribution.workers import free_port
+
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    endpoint = f"127.0.0.1:{free_port()}"
+    environment = {**os.environ, "EMBER_DATA_DIR": str(real_data_dir)}
+    launchers = []
+    for node in (0, 1):
+        command = [torchrun, "--nnodes=2", f"--node_rank={node}", "--nproc_per_node=1", "--rdzv-backend=c10d",
+                   f"--rdzv-endpoint={endpoint}", "--rdzv-id=ember-test", str(EXAMPLES / "distributed_mnist.py"),
+                   "--epochs", "3"] + (["--output", str(tmp_path)] if node == 0 else [])
+        launchers.append(subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                          text=True, start_new_session=True))
+    try:
+        outputs = [launcher.communicate(timeout=240)[0] for launcher in launchers]
+    finally:
+        for launcher in launchers:
+            if launcher.poll() is None:
+                os.killpg(launcher.pid, signal.SIGKILL)
+    assert [launcher.returncode for launcher in launchers] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["processes"] == 2 and result["accuracy"] >= 0.97
+    one_process = load_example("distributed_mnist").main(epochs=3, verbose=0)
+    assert abs(result["accuracy"] - one_process) < 0.005
