@@ -44,3 +44,35 @@ def test_only_rank_zero_writes_files(two_process_run):
 def test_early_stopping_stops_both_ranks_at_the_same_epoch(two_process_run):
     epochs = [int(_load(two_process_run, f"early_{rank}.npz")["epochs"]) for rank in (0, 1)]
     assert epochs == [2, 2]
+
+
+def test_ranks_given_different_data_both_stop_with_the_amounts_named(tmp_path):
+    codes = workers.run_each(workers.unequal_data_worker, 2, workers.free_port(), str(tmp_path), timeout=90)
+    assert [code for code, _ in codes] == [0, 0]
+    for rank in (0, 1):
+        message = (tmp_path / f"error_{rank}.txt").read_text()
+        assert "the ranks were given different data (rank 0: 100, rank 1: 90 samples)" in message
+
+
+def test_an_unreachable_rendezvous_fails_naming_the_address_within_the_timeout():
+    import subprocess
+    import sys
+    import time
+
+    port = workers.free_port()  # nobody listens there
+    code = ("import ember; ember.distribution.initialize(coordinator_address='127.0.0.1:%d', num_processes=2, "
+            "process_id=1, timeout=3)" % port)
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and time.monotonic() - started < 30
+    assert f"Could not join the process group at 127.0.0.1:{port} (rank 1 of 2, gloo) within 3 s" in result.stderr
+
+
+def test_data_parallel_needs_one_process_per_device():
+    import ember
+
+    with pytest.raises(ValueError, match="2 devices were given, but 1 process"):
+        ember.distribution.DataParallel(devices=["cpu:0", "cpu:1"])
+    assert ember.distribution.list_devices("cpu") == ["cpu:0"]
+    mesh = ember.distribution.DeviceMesh((1,), ["batch"], ["cpu:0"])
+    assert ember.distribution.DataParallel(device_mesh=mesh).num_replicas == 1

@@ -73,6 +73,24 @@ def data_parallel_worker(rank: int, world: int, port: int, folder: str) -> None:
         ember.distribution.shutdown()
 
 
+def unequal_data_worker(rank: int, world: int, port: int, folder: str) -> None:
+    """Rank 1 gets fewer samples than rank 0: both must raise the same clear error."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))
+    import ember
+
+    ember.distribution.initialize(timeout=30)
+    x, y = data()
+    samples = SAMPLES if rank == 0 else SAMPLES - 10
+    try:
+        model("sgd").fit(x[:samples], y[:samples], batch_size=BATCH, verbose=0)
+    except ValueError as error:
+        with open(os.path.join(folder, f"error_{rank}.txt"), "w") as file:
+            file.write(str(error))
+    finally:
+        ember.distribution.shutdown()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

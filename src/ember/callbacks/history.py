@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from ember.callbacks.base import Callback
+from ember.distribution import runtime
 
 
 class History(Callback):
@@ -53,6 +54,7 @@ class History(Callback):
             axis.legend()
         figure.tight_layout()
         if path is not None:
-            figure.savefig(os.fspath(path), dpi=100)
+            if runtime.is_primary():  # under DataParallel every rank holds the same History: rank 0 writes
+                figure.savefig(os.fspath(path), dpi=100)
             plt.close(figure)
         return figure
