@@ -141,6 +141,12 @@ class Mean(Metric):
         self.total.add_((values * weight).sum())
         self.count.add_(weight.sum() * (values.numel() / max(weight.numel(), 1)))
 
+    def update_with_batch_mean(self, mean: torch.Tensor, batch_size: int) -> None:
+        """A batch's mean counted `batch_size` times (Keras's per-output loss tracking): the
+        epoch's value is then the mean over samples, whatever the batching."""
+        self.total.add_(mean.detach().float() * batch_size)
+        self.unweighted_count += batch_size
+
     def reset_state(self) -> None:
         super().reset_state()
         self.unweighted_count = 0

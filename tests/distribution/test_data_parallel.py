@@ -36,6 +36,15 @@ def test_two_replicas_train_like_one_process_with_the_same_global_batch(two_proc
         np.testing.assert_array_equal(ranks[0][key], ranks[1][key], err_msg=f"{key} differs between the ranks")
 
 
+def test_a_two_input_two_output_model_with_validation_split_and_weights_trains_alike(two_process_run, tmp_path):
+    reference = workers.train_two_input_model(str(tmp_path), rank=0)
+    for rank in (0, 1):
+        report = _load(two_process_run, f"two_inputs_{rank}.npz")
+        assert sorted(report) == sorted(reference)
+        for key, expected in reference.items():
+            np.testing.assert_allclose(report[key], expected, rtol=1e-5, atol=1e-6, err_msg=f"{key} on rank {rank}")
+
+
 def test_only_rank_zero_writes_files(two_process_run):
     written = sorted(name for name in os.listdir(two_process_run) if not name.endswith(".npz"))
     assert written == ["log_adam_0.csv", "log_sgd_0.csv", "model_adam_0.ember", "model_sgd_0.ember"]

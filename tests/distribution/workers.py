@@ -50,6 +50,30 @@ def train_and_report(optimizer: str, folder: str, rank: int) -> dict[str, np.nda
     return report
 
 
+def train_two_input_model(folder: str, rank: int) -> dict[str, np.ndarray]:
+    """A functional model with two inputs and two outputs, validation_split, class_weight and
+    sample weights: the paths beyond a Sequential on arrays."""
+    import ember
+    from ember import layers
+
+    x, y = data()
+    ember.utils.set_random_seed(0)
+    first, second = ember.Input((3,), name="first"), ember.Input((2,), name="second")
+    hidden = layers.Dense(6, activation="tanh")(layers.Concatenate()([first, second]))
+    label = layers.Dense(2, activation="softmax", name="label")(hidden)
+    value = layers.Dense(1, name="value")(hidden)
+    built = ember.Model([first, second], [label, value])
+    built.compile("adam", ["sparse_categorical_crossentropy", "mse"], metrics=[["accuracy"], ["mae"]])
+    weights = np.linspace(0.5, 1.5, SAMPLES).astype("float32")
+    history = built.fit([x[:, :3], x[:, 3:]], [y, x[:, :1]], batch_size=BATCH, epochs=2, verbose=0,
+                        validation_split=0.2, sample_weight=[weights, weights])
+    report = {f"weight_{i}": w for i, w in enumerate(built.get_weights())}
+    report.update({f"history_{k}": np.array(v) for k, v in history.history.items()})
+    for index, output in enumerate(built.predict([x[:, :3], x[:, 3:]], batch_size=BATCH, verbose=0)):
+        report[f"predict_{index}"] = output
+    return report
+
+
 def early_stopping_epochs() -> int:
     import ember
 
@@ -69,6 +93,7 @@ def data_parallel_worker(rank: int, world: int, port: int, folder: str) -> None:
         for optimizer in ("sgd", "adam"):
             np.savez(os.path.join(folder, f"report_{optimizer}_{rank}.npz"), **train_and_report(optimizer, folder, rank))
         np.savez(os.path.join(folder, f"early_{rank}.npz"), epochs=np.array(early_stopping_epochs()))
+        np.savez(os.path.join(folder, f"two_inputs_{rank}.npz"), **train_two_input_model(folder, rank))
     finally:
         ember.distribution.shutdown()
 

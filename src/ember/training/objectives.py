@@ -236,8 +236,8 @@ class Objectives:
         if self.output_loss_trackers:
             values = self.last_output_losses if output_losses is None else output_losses
             for tracker, value in zip(self.output_loss_trackers, values):
-                if value is not None:
-                    tracker.update_state(value)
+                if value is not None:  # weighted by the batch's size, as Keras does
+                    tracker.update_with_batch_mean(value, batch_size)
         self.update_metrics(targets, predictions, sample_weight)
 
     def update_metrics(self, targets: Any, predictions: Any, sample_weight: Any) -> None:
