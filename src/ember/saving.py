@@ -34,15 +34,18 @@ class ModelFileError(ValueError):
 
 
 # ------------------------------------------------------------------------------ files
-def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True) -> None:
-    """Writes `model` to one zip file (see the module docstring)."""
+def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True,
+               state: dict[str, torch.Tensor] | None = None) -> None:
+    """Writes `model` to one zip file (see the module docstring); `state` replaces the model's
+    state_dict (a sharded model's, gathered whole)."""
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists; pass overwrite=True to replace it.")
-    write_members(filepath, model_members(model, include_optimizer))
+    write_members(filepath, model_members(model, include_optimizer, state))
 
 
-def model_members(model: Any, include_optimizer: bool = True) -> dict[str, bytes]:
+def model_members(model: Any, include_optimizer: bool = True,
+                  state: dict[str, torch.Tensor] | None = None) -> dict[str, bytes]:
     """The files of a model file: config.json, model.safetensors and the optimizers' state."""
     if not model.built:
         raise ValueError(f"Model '{model.name}' is not built, so it has no weights to save. Give it an input shape "
@@ -50,7 +53,7 @@ def model_members(model: Any, include_optimizer: bool = True) -> dict[str, bytes
     document = {"format": FORMAT, "version": VERSION, "model": serialize_layer(model),
                 "compile": model.get_compile_config()}
     members = {"config.json": json.dumps(document, indent=1).encode(),
-               "model.safetensors": save_safetensors(_contiguous(model.state_dict()))}
+               "model.safetensors": save_safetensors(_contiguous(model.state_dict() if state is None else state))}
     for key, (optimizer, _) in model.optimizers_to_save().items() if include_optimizer else ():
         if optimizer is not None and optimizer.built:
             tensors, state = _split_optimizer_state(optimizer.state_dict())

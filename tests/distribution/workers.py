@@ -116,6 +116,54 @@ def unequal_data_worker(rank: int, world: int, port: int, folder: str) -> None:
         ember.distribution.shutdown()
 
 
+def transformer(seed: int = 0):
+    import ember
+    from ember import layers
+
+    ember.utils.set_random_seed(seed)
+    built = ember.Sequential([layers.Input((8,), dtype="int64"), layers.Embedding(40, 16),
+                              layers.TransformerEncoder(32, 2), layers.GlobalAveragePooling1D(),
+                              layers.Dense(2, activation="softmax")])
+    built.compile(ember.optimizers.Adam(0.003), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return built
+
+
+def token_data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    tokens = rng.integers(0, 40, (64, 8))
+    return tokens, (tokens[:, 0] < 20).astype("int64")
+
+
+def sharded_worker(rank: int, world: int, port: int, folder: str) -> None:
+    """The same Transformer trained under DataParallel and under FullyShardedDataParallel."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))
+    import ember
+    from torch.distributed.tensor import DTensor
+
+    ember.distribution.initialize(timeout=60)
+    try:
+        x, y = token_data()
+        report = {}
+        for name, strategy in (("ddp", ember.distribution.DataParallel),
+                               ("fsdp", ember.distribution.FullyShardedDataParallel)):
+            ember.distribution.set_distribution(strategy())
+            built = transformer()
+            history = built.fit(x, y, batch_size=16, epochs=3, verbose=0, validation_data=(x[:20], y[:20]))
+            report[f"{name}_loss"] = np.array(history.history["loss"])
+            report[f"{name}_val_loss"] = np.array(history.history["val_loss"])
+            report[f"{name}_predict"] = built.predict(x, batch_size=16, verbose=0)
+            kernel = built.layers[-1].kernel
+            report[f"{name}_local_kernel"] = np.array(kernel.to_local().numel() if isinstance(kernel, DTensor)
+                                                      else kernel.numel())
+            report[f"{name}_weights_0"] = built.get_weights()[0]
+            built.save(os.path.join(folder, f"{name}.ember"))
+        np.savez(os.path.join(folder, f"sharded_{rank}.npz"), **report)
+    finally:
+        ember.distribution.set_distribution(None)
+        ember.distribution.shutdown()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

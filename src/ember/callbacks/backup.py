@@ -60,6 +60,10 @@ class BackupAndRestore(Callback):
 
     # ---------------------------------------------------------------- restoring
     def on_train_begin(self, logs=None):
+        if getattr(self.model, "_sharded", False):
+            raise NotImplementedError("BackupAndRestore does not back up sharded training (FullyShardedDataParallel) "
+                                      "yet: its optimizer state lives in shards. Use DataParallel with it, or save "
+                                      "the model every epoch with ModelCheckpoint (weights only).")
         self._batches_since_backup = 0
         for path in (self.path, self.path + ".previous"):
             if os.path.exists(path):

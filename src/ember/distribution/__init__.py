@@ -8,8 +8,9 @@ Launch with `torchrun --nproc_per_node=N train.py` (one machine) or `torchrun --
 --node_rank=K --rdzv-backend=c10d --rdzv-endpoint=HOST:PORT --nproc_per_node=N train.py`.
 """
 
-from ember.distribution.api import DataParallel, DeviceMesh, distribution, list_devices, set_distribution
+from ember.distribution.api import (DataParallel, DeviceMesh, FullyShardedDataParallel, distribution, list_devices,
+                                    set_distribution)
 from ember.distribution.runtime import initialize, is_primary, rank, shutdown, world_size
 
-__all__ = ["DataParallel", "DeviceMesh", "distribution", "initialize", "is_primary", "list_devices", "rank",
+__all__ = ["DataParallel", "DeviceMesh", "FullyShardedDataParallel", "distribution", "initialize", "is_primary", "list_devices", "rank",
            "set_distribution", "shutdown", "world_size"]

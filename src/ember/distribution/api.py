@@ -10,7 +10,7 @@ batch, split over the replicas; gradients are averaged by torch's DistributedDat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import torch
 
@@ -61,6 +61,7 @@ class DataParallel:
     device_mesh: DeviceMesh | None = None
     devices: Sequence[str] | None = None
     batch_dim_name: str = field(default="batch")
+    shards_weights: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         runtime.initialize() if runtime.launched() else None
@@ -81,6 +82,17 @@ class DataParallel:
     def active(self) -> bool:
         """Whether more than one replica trains (a one-process DataParallel is ordinary training)."""
         return self.num_replicas > 1
+
+
+class FullyShardedDataParallel(DataParallel):
+    """Data parallelism with every layer's weights, gradients and optimizer state sharded over the
+    replicas (torch's FSDP2, `fully_shard` on each top-level layer and on the model), for models
+    too large to hold whole on each device. Each layer's weights are gathered for its forward and
+    backward pass and dropped after; gradients are reduce-scattered. `evaluate`/`predict` gather
+    the whole weights once for their duration. `model.save` (called on every rank) gathers them and
+    rank 0 writes an ordinary ember file, which loads in a one-process run."""
+
+    shards_weights: ClassVar[bool] = True
 
 
 _current: DataParallel | None = None

@@ -12,7 +12,7 @@ import torch
 
 from ember._tree import map_structure
 from ember.data import sharding
-from ember.distribution import collectives, runtime
+from ember.distribution import api, collectives, runtime
 
 
 def training_source(source: Any) -> Any:
@@ -61,3 +61,61 @@ def gathered_predictions(outputs: Any) -> Any:
         return collectives.gather_rows(torch.from_numpy(np.ascontiguousarray(array))).numpy()
 
     return map_structure(gather, outputs)
+
+
+def sharded() -> bool:
+    """Whether the distribution in force shards the weights (FullyShardedDataParallel)."""
+    current = api.active()
+    return current is not None and current.shards_weights
+
+
+def shard_model(model: Any) -> None:
+    """Shards `model` (built) with FSDP2, once: each top-level layer holding trainable weights, then
+    the model. The sharded classes are saved under their original names."""
+    if not sharded() or getattr(model, "_sharded", False):
+        return
+    from torch.distributed.fsdp import fully_shard
+
+    def shard(module: Any, reshard_after_forward: bool = True) -> None:
+        original = getattr(type(module), "_saved_as", type(module))
+        fully_shard(module, reshard_after_forward=reshard_after_forward)
+        type(module)._saved_as = original
+        resharding.append((module, reshard_after_forward))
+
+    resharding: list[tuple[Any, bool]] = []
+
+    for layer in getattr(model, "layers", []):
+        if any(parameter.requires_grad for parameter in layer.parameters()):
+            shard(layer, not _hands_logits_to_the_loss(layer))
+    shard(model)
+    model._sharded = True
+    model._resharding = resharding  # each sharded module's reshard_after_forward, for shard_again
+
+
+def gather_whole_weights(model: Any) -> None:
+    """Every sharded module's weights gathered whole until `shard_again` (a collective): inference
+    then runs any number of batches per rank without further collectives."""
+    for module, _ in model._resharding:  # unshard() and reshard() act on one module, not its children
+        module.set_reshard_after_forward(False, recurse=False)
+        module.unshard()
+
+
+def shard_again(model: Any) -> None:
+    for module, reshard_after_forward in model._resharding:
+        module.reshard()
+        module.set_reshard_after_forward(reshard_after_forward, recurse=False)
+
+
+def _hands_logits_to_the_loss(layer: Any) -> bool:
+    """Whether the layer ends in softmax or sigmoid: the cross-entropy losses then read its logits
+    (`ember.activations.with_logits`), a tensor FSDP's backward hooks on the layer's output do not
+    see, so the layer keeps its gathered weights from its forward pass to its backward pass."""
+    return getattr(getattr(layer, "activation", None), "__name__", "") in ("softmax", "sigmoid")
+
+
+def whole_state(model: Any) -> dict[str, torch.Tensor]:
+    """The model's state with sharded tensors gathered (a collective: every rank calls it)."""
+    from torch.distributed.tensor import DTensor
+
+    return {key: value.full_tensor() if isinstance(value, DTensor) else value
+            for key, value in model.state_dict().items()}

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.distributed.tensor import DTensor
 from torch import nn
 
 from ember import _dtypes, config, constraints, initializers, regularizers
@@ -68,7 +69,7 @@ class Layer(nn.Module):
         super().__init_subclass__(**kwargs)
         if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_marks_built", False):
             cls.build = _marking_built(cls.__dict__["build"])  # `layer.build(shape)` called directly, as Keras
-        if "_functional_variant_of" not in cls.__dict__:  # made by Model.__new__, saved as its base class
+        if "_saved_as" not in cls.__dict__:  # a dynamic subclass (Model.__new__, FSDP) is saved as its base
             registry.register(cls)  # so that a saved config can name it (see ember.registry)
 
     # A layer that keeps the time axis passes a padding mask on (Keras's supports_masking);
@@ -328,7 +329,7 @@ class Layer(nn.Module):
 
     def get_weights(self) -> list[np.ndarray]:
         """The weights as NumPy arrays, in Keras's order and layouts."""
-        return [(layout.to_keras(w.detach()) if layout else w.detach()).cpu().numpy().copy()
+        return [(layout.to_keras(_full(w.detach())) if layout else _full(w.detach())).cpu().numpy().copy()
                 for w, layout in self.weight_entries()]
 
     def set_weights(self, weights: list[Any]) -> None:
@@ -552,6 +553,11 @@ def _declared_shape(input_shape: Any, input_dim: int | None, batch_size: int | N
     if isinstance(input_shape, int):
         input_shape = (input_shape,)
     return (batch_size,) + tuple(None if d is None else int(d) for d in input_shape)
+
+
+def _full(weight: torch.Tensor) -> torch.Tensor:
+    """A weight as one whole tensor: a sharded one (FSDP's DTensor) is gathered from every rank."""
+    return weight.full_tensor() if isinstance(weight, DTensor) else weight
 
 
 def _attribute_name(name: str) -> str:

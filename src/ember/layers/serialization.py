@@ -33,7 +33,7 @@ def serialize_layer(layer: nn.Module) -> dict[str, Any]:
         raise TypeError(f"Layer {type(layer).__name__} is a plain torch.nn.Module, which has no config to save. "
                         "Use model.save_weights(), or wrap it in an ember Layer with get_config().")
     shapes = list(layer.build_arguments) if layer.built else None
-    cls = getattr(type(layer), "_functional_variant_of", type(layer))  # CustomModel(inputs, outputs)
+    cls = getattr(type(layer), "_saved_as", type(layer))  # CustomModel(inputs, outputs)
     return {"class_name": registry.get_registered_name(cls), "config": serialize_value(layer.get_config()),
             "build_shapes": shape_to_json(shapes)}
 

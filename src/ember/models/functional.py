@@ -222,5 +222,5 @@ def functional_variant(cls: type) -> type:
     whose `from_config` rebuilds it."""
     if cls not in _FUNCTIONAL_VARIANTS:
         _FUNCTIONAL_VARIANTS[cls] = type(cls.__name__, (cls, Functional), {
-            "__module__": cls.__module__, "__qualname__": cls.__qualname__, "_functional_variant_of": cls})
+            "__module__": cls.__module__, "__qualname__": cls.__qualname__, "_saved_as": cls})
     return _FUNCTIONAL_VARIANTS[cls]

@@ -137,6 +137,8 @@ class Model(Layer):
         if self.built and self.input_spec_shape is not None:
             shapes.check_data_shapes(f"Model '{self.name}'", self.input_spec_shape, [s.shape for s in flatten(specs)],
                                      self._first_layer_hint())
+        if getattr(self, "_sharded", False):  # FSDP's hooks cannot run on fake tensors; the shapes are known
+            return self._output_specs
         outputs = shapes.run_for_shapes(lambda fake: self(fake), specs, module=self)
         self._output_specs = [leaf for leaf in flatten(outputs) if isinstance(leaf, shapes.TensorSpec)]
         if not self.built:
@@ -261,6 +263,7 @@ class Model(Layer):
         config.apply_tf32(device)
         if first_leaf(list(self.parameters()) + list(self.buffers()), lambda t: t.device != device) is not None:
             self.to(device)
+        placement.shard_model(self)  # under FullyShardedDataParallel, once
 
     # ----------------------------------------------------------------------- fit
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
@@ -509,7 +512,11 @@ class Model(Layer):
     def save(self, filepath: str | os.PathLike, overwrite: bool = True, include_optimizer: bool = True) -> None:
         """Writes architecture (JSON), weights and optimizer state (safetensors) to one zip file
         (on rank 0 alone under DataParallel: the replicas hold the same weights)."""
-        if runtime.is_primary():
+        if getattr(self, "_sharded", False):  # every rank gathers the sharded weights; rank 0 writes
+            state = placement.whole_state(self)
+            if runtime.is_primary():
+                saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=False, state=state)
+        elif runtime.is_primary():
             saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath: str | os.PathLike, overwrite: bool = True) -> None:

@@ -1,5 +1,5 @@
 """The data-parallel step: the autograd step with the forward pass run through torch's
-DistributedDataParallel, so that the backward pass all-reduces the gradients in buckets while it
+DistributedDataParallel (or through the model itself when FSDP2 has sharded it), so that the backward pass all-reduces the gradients in buckets while it
 runs, and with the logs reduced over the replicas at the end of an epoch or an evaluation.
 
 Each replica's loss is its part's mean; DDP averages the gradients over the replicas. When the
@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ember import mixed_precision
-from ember.distribution import runtime, trackers
+from ember.distribution import placement, runtime, trackers
 from ember.optimizers import Optimizer
 from ember.training.autograd_step import EagerStep
 from ember.training.objectives import Objectives
@@ -36,7 +36,9 @@ class DataParallelStep(EagerStep):
         super().__init__(model, objectives, optimizer, precision, scale_loss)
         device = runtime.compute_device()
         self.replicas = runtime.world_size()
-        self.parallel_model = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+        self.sharded = hasattr(model, "unshard")  # sharded by FSDP2 (FullyShardedDataParallel): no DDP on top
+        self.parallel_model = model if self.sharded else \
+            DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
 
     def forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[torch.Tensor, Any]:
         predictions = self.parallel_model(x) if self.model.training else self.model(x)
@@ -62,6 +64,17 @@ class DataParallelStep(EagerStep):
             self.model.apply_constraints()
         with torch.no_grad():
             self.objectives.update(loss, part, y, predictions, sample_weight)
+
+    def begin_inference(self) -> None:
+        """Sharded weights are gathered whole for an evaluation or prediction (every rank calls
+        this together), so that its batches, which ranks may hold in different numbers, need no
+        collective."""
+        if self.sharded:
+            placement.gather_whole_weights(self.model)
+
+    def end_inference(self) -> None:
+        if self.sharded:
+            placement.shard_again(self.model)
 
     def synchronize_logs(self, objectives: Any) -> None:
         """Every tracker's state summed over the replicas (the same logs on every rank)."""

@@ -140,12 +140,16 @@ class Engine:
         self.objectives.reset()
         model.eval()
         callbacks.on_test_begin()
-        for first, last, batches in self._executions(source, steps):
-            callbacks.on_test_batch_begin(first)
-            for batch in batches:
-                self.step.test(batch)
-            logs.invalidate()
-            callbacks.on_test_batch_end(last, logs)
+        self.step.begin_inference()
+        try:
+            for first, last, batches in self._executions(source, steps):
+                callbacks.on_test_batch_begin(first)
+                for batch in batches:
+                    self.step.test(batch)
+                logs.invalidate()
+                callbacks.on_test_batch_end(last, logs)
+        finally:
+            self.step.end_inference()
         self.step.synchronize_logs(self.objectives)
         logs.invalidate()
         results = logs.materialize()
@@ -160,10 +164,14 @@ class Engine:
         model.eval()
         callbacks.on_predict_begin()
         outputs = []
-        for first, last, batches in self._executions(source, steps):
-            callbacks.on_predict_batch_begin(first)
-            outputs.extend(self.step.predict(batch) for batch in batches)
-            callbacks.on_predict_batch_end(last, {"outputs": outputs[-1]})
+        self.step.begin_inference()
+        try:
+            for first, last, batches in self._executions(source, steps):
+                callbacks.on_predict_batch_begin(first)
+                outputs.extend(self.step.predict(batch) for batch in batches)
+                callbacks.on_predict_batch_end(last, {"outputs": outputs[-1]})
+        finally:
+            self.step.end_inference()
         callbacks.on_predict_end()
         model.train(was_training)
         if not outputs:

@@ -35,6 +35,12 @@ class Step:
     def finish(self) -> None:
         """The end of a `fit` loop (or of a `train_on_batch` call)."""
 
+    def begin_inference(self) -> None:
+        """Before an evaluation or prediction (a no-op but for sharded weights; see DataParallelStep)."""
+
+    def end_inference(self) -> None:
+        """After an evaluation or prediction."""
+
     def synchronize_logs(self, objectives: Any) -> None:
         """Before an epoch's or an evaluation's logs are read: make them the same on every replica
         (a no-op in one process; see `DataParallelStep`)."""
