@@ -39,3 +39,8 @@ def test_a_sharded_runs_file_loads_in_one_process_with_the_same_predictions(shar
     assert type(loaded).__name__ == "Sequential"
     np.testing.assert_allclose(loaded.predict(x, verbose=0), _report(sharded_run, 0)["fsdp_predict"], atol=1e-5)
     assert sorted(n for n in os.listdir(sharded_run) if n.endswith(".ember")) == ["ddp.ember", "fsdp.ember"]
+
+
+def test_a_sharded_model_under_another_distribution_says_what_to_do(sharded_run):
+    message = str(_report(sharded_run, 1)["other_distribution_error"])
+    assert "was sharded by FullyShardedDataParallel and stays sharded" in message and "Save it" in message

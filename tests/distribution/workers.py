@@ -158,6 +158,11 @@ def sharded_worker(rank: int, world: int, port: int, folder: str) -> None:
                                                       else kernel.numel())
             report[f"{name}_weights_0"] = built.get_weights()[0]
             built.save(os.path.join(folder, f"{name}.ember"))
+        ember.distribution.set_distribution(ember.distribution.DataParallel())
+        try:
+            built.predict(x, verbose=0)
+        except RuntimeError as error:
+            report["other_distribution_error"] = np.array(str(error))
         np.savez(os.path.join(folder, f"sharded_{rank}.npz"), **report)
     finally:
         ember.distribution.set_distribution(None)
@@ -269,3 +274,21 @@ def run_processes(function, world: int, *arguments, timeout: float = 120.0) -> N
         for process in context.processes:
             if process.is_alive():
                 process.kill()
+
+
+def restarted_training(folder: str) -> None:
+    """Run by `torchrun --max-restarts=1`: rank 1 kills itself at the 10th batch of the first
+    attempt (torchrun then restarts both), BackupAndRestore resumes; rank 0 saves the report."""
+    import ember
+
+    rank = int(os.environ["RANK"])
+    report = train_with_backup(folder, 10 if rank == 1 else None, dropout=0.0, rank=rank)
+    np.savez(os.path.join(folder, f"restarted_{rank}.npz"), restart=np.array(int(os.environ["TORCHELASTIC_RESTART_COUNT"])),
+             **report)
+    ember.distribution.shutdown()
+
+
+if __name__ == "__main__":
+    import sys
+
+    restarted_training(sys.argv[1])

@@ -72,7 +72,13 @@ def sharded() -> bool:
 def shard_model(model: Any) -> None:
     """Shards `model` (built) with FSDP2, once: each top-level layer holding trainable weights, then
     the model. The sharded classes are saved under their original names."""
-    if not sharded() or getattr(model, "_sharded", False):
+    if getattr(model, "_sharded", False):
+        if not sharded():
+            raise RuntimeError(f"Model '{model.name}' was sharded by FullyShardedDataParallel and stays sharded; it "
+                               "cannot train or predict under another distribution. Save it (model.save, on every "
+                               "rank) and load the file to use it in one process or under DataParallel.")
+        return
+    if not sharded():
         return
     from torch.distributed.fsdp import fully_shard
 

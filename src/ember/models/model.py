@@ -217,7 +217,7 @@ class Model(Layer):
         scale_loss = settings.auto_scale_loss
         objectives = self._objectives
         key = (id(objectives), id(self.optimizer), self.precision_policy.name, kind, scale_loss,
-               tuple(map(id, self.modules())), tuple(map(id, self.parameters())))
+               id(distribution_api.active()), tuple(map(id, self.modules())), tuple(map(id, self.parameters())))
         if getattr(self, "_step_key", None) != key:
             self._step = step_factory.make_step(self, objectives, self.optimizer, self.precision_policy, kind, scale_loss)
             self._step_key = key
