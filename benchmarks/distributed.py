@@ -89,8 +89,7 @@ def worker(runner: str, workload: str) -> None:
 
 
 def launch(runner: str, workload: str, processes: str) -> float:
-    torchrun = Path(sys.executable).with_name("torchrun")
-    command = [str(torchrun), "--standalone", f"--nproc_per_node={processes}", __file__, "--worker", runner,
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}", __file__, "--worker", runner,
                "--workload", workload]
     output = subprocess.run(command, capture_output=True, text=True, timeout=1800)
     lines = [line for line in output.stdout.splitlines() if line.startswith("RESULT ")]

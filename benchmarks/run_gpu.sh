@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks on a CUDA GPU through the device tool, after benchmarks/gpu_prepare.sh:
 #
-#   device run: bash benchmarks/run_gpu.sh [check mnist cifar imdb gpt dcgan quantum]   # carry: .whl, .data
+#   device run: bash benchmarks/run_gpu.sh [check mnist cifar imdb gpt dcgan quantum distributed]   # carry: .whl, .data
 #
 # "check" runs benchmarks/gpu_check.py first: the CUDA-graph step against the eager one, for real.
 # Every runner of a workload trains in its own process, one after another (ember fit, the two
@@ -29,7 +29,9 @@ for workload in "${@:-mnist cifar imdb gpt dcgan}"; do
             gpt) run char_gpt --size full --steps 200 --warmup 20 --precision bf16 ;;
             dcgan) run dcgan ;;
             quantum) "$PYTHON" benchmarks/quantum_pqc.py --device cuda --steps 20 | tee -a "$out" ;;
-            *) echo "unknown workload $name (check, mnist, cifar, imdb, gpt, dcgan, quantum)" >&2; exit 2 ;;
+            distributed) "$PYTHON" benchmarks/distributed.py --processes 1 gpu | tee -a "$out" ;;  # all GPUs
+            *) echo "unknown workload $name (check, mnist, cifar, imdb, gpt, dcgan, quantum, distributed)" >&2
+               exit 2 ;;
         esac
     done
 done
