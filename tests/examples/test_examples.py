@@ -154,15 +154,18 @@ def test_distributed_mnist_on_two_torchrun_nodes_matches_one_process(real_data_d
         command = [torchrun, "--nnodes=2", f"--node_rank={node}", "--nproc_per_node=1", "--rdzv-backend=c10d",
                    f"--rdzv-endpoint={endpoint}", "--rdzv-id=ember-test", str(EXAMPLES / "distributed_mnist.py"),
                    "--epochs", "3"] + (["--output", str(tmp_path)] if node == 0 else [])
-        launchers.append(subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                          text=True, start_new_session=True))
+        log = open(tmp_path / f"node{node}.log", "w")  # files, not pipes: a full pipe would stall a launcher
+        launchers.append(subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True))
     try:
-        outputs = [launcher.communicate(timeout=240)[0] for launcher in launchers]
+        for launcher in launchers:
+            launcher.wait(timeout=240)
     finally:
         for launcher in launchers:
             if launcher.poll() is None:
                 os.killpg(launcher.pid, signal.SIGKILL)
-    assert [launcher.returncode for launcher in launchers] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+    logs = "".join((tmp_path / f"node{node}.log").read_text()[-3000:] for node in (0, 1))
+    assert [launcher.returncode for launcher in launchers] == [0, 0], logs
     result = json.loads((tmp_path / "result.json").read_text())
     assert result["processes"] == 2 and result["accuracy"] >= 0.97
     one_process = load_example("distributed_mnist").main(epochs=3, verbose=0)

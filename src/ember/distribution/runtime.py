@@ -79,11 +79,23 @@ def initialize(coordinator_address: str | None = None, num_processes: int | None
         torch.cuda.set_device(compute_device())
     address = f"{os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}"
     try:
-        dist.init_process_group(backend, timeout=datetime.timedelta(seconds=seconds))
+        dist.init_process_group(backend, timeout=datetime.timedelta(seconds=seconds), **_attempt_store(seconds))
     except Exception as error:  # torch raises several types for an unreachable store
         raise RuntimeError(f"Could not join the process group at {address} (rank {os.environ['RANK']} of "
                            f"{os.environ['WORLD_SIZE']}, {backend}) within {seconds:g} s: {error}. Check that "
                            "rank 0 is running and that the address and port are reachable.") from error
+
+
+def _attempt_store(seconds: float) -> dict:
+    """Under torchrun's agent store, a store prefixed with the restart count: after a restart
+    (`--max-restarts`) the ranks must not read the addresses the dead attempt's ranks left there."""
+    restart = os.environ.get("TORCHELASTIC_RESTART_COUNT")
+    if restart is None or os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True":
+        return {}
+    store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), is_master=False,
+                          timeout=datetime.timedelta(seconds=seconds))
+    return {"store": dist.PrefixStore(f"ember/attempt{restart}", store), "rank": int(os.environ["RANK"]),
+            "world_size": int(os.environ["WORLD_SIZE"])}
 
 
 def shutdown() -> None:

@@ -47,6 +47,10 @@ class EagerStep(Step):
     def predictions(self, x: Any) -> Any:
         return self.model(x)
 
+    def loss_to_differentiate(self, loss: torch.Tensor, batch: tuple) -> torch.Tensor:
+        """The loss whose gradient the optimizer follows (the batch's loss; rescaled by replicas)."""
+        return loss
+
     def update_weights(self) -> None:
         """The optimizer's update from the current gradients, then the weight constraints."""
         self.optimizer.update_weights(self.scaler)
@@ -64,9 +68,9 @@ class EagerStep(Step):
             pass
         elif self.scales_loss:
             self.scaler = self.scaler or self.precision.loss_scaler(device)
-            self.scaler.scale(loss).backward()
+            self.scaler.scale(self.loss_to_differentiate(loss, batch)).backward()
         else:
-            loss.backward()
+            self.loss_to_differentiate(loss, batch).backward()
         self.optimizer.step(self.scaler)
         if self.has_constraints:
             self.model.apply_constraints()

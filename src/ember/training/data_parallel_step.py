@@ -22,12 +22,13 @@ from ember.distribution import placement, runtime, trackers
 from ember.optimizers import Optimizer
 from ember.training.autograd_step import EagerStep
 from ember.training.objectives import Objectives
-from ember.training.step import batch_size_of, device_of, extra_losses
+from ember.training.step import batch_size_of, extra_losses
 
 
 class DataParallelStep(EagerStep):
     """`EagerStep` over a DistributedDataParallel wrapper of `model` (made here, which also
-    broadcasts rank 0's weights and buffers to every replica)."""
+    broadcasts rank 0's weights and buffers to every replica), or over the model itself when
+    FullyShardedDataParallel has sharded it."""
 
     kind = "data_parallel"
 
@@ -45,25 +46,12 @@ class DataParallelStep(EagerStep):
         return self.objectives.compute_loss(y, predictions, sample_weight, extra_losses(self._loss_layers)), \
             predictions
 
-    def train(self, batch: tuple) -> None:
-        x, y, sample_weight = batch
-        device = device_of(x)
-        with self.precision.autocast(device):
-            loss, predictions = self.forward_and_loss(x, y, sample_weight)
-        part = batch_size_of(x)
+    def loss_to_differentiate(self, loss: torch.Tensor, batch: tuple) -> torch.Tensor:
+        """This replica's part of a global batch, scaled so that the gradient averaged over the
+        replicas is the global batch's: `part * replicas / global` (1 but for an uneven last batch)."""
+        part = batch_size_of(batch[0])
         scale = part * self.replicas / getattr(batch, "global_size", part * self.replicas)
-        self.optimizer.zero_grad()
-        if loss.requires_grad:
-            scaled = loss * scale if scale != 1 else loss
-            if self.scales_loss:
-                self.scaler = self.scaler or self.precision.loss_scaler(device)
-                scaled = self.scaler.scale(scaled)
-            scaled.backward()
-        self.optimizer.step(self.scaler)
-        if self.has_constraints:
-            self.model.apply_constraints()
-        with torch.no_grad():
-            self.objectives.update(loss, part, y, predictions, sample_weight)
+        return loss * scale if scale != 1 else loss
 
     def begin_inference(self) -> None:
         """Sharded weights are gathered whole for an evaluation or prediction (every rank calls
