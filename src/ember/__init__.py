@@ -5,7 +5,7 @@
 """
 
 from ember import (activations, applications, backend, callbacks, config, constraints, data, datasets, distribution,
-                   explain, gan,
+                   explain, fairness, gan,
                    generation, initializers, layers, losses, metrics, mixed_precision, models, ops, optimizers,
                    preprocessing, quantum, random, regularizers, saving, text, utils, variables)
 from ember.layers import Input, Layer
@@ -18,5 +18,5 @@ __all__ = [
     "Sequential", "Model", "Input", "Layer", "load_model", "layers", "models", "activations", "callbacks", "config",
     "constraints", "data", "datasets", "explain", "initializers", "losses", "metrics", "optimizers", "preprocessing",
     "regularizers", "saving", "text", "utils", "backend", "gan", "generation", "mixed_precision", "random",
-    "ops", "variables", "Variable", "applications", "quantum", "distribution",
+    "ops", "variables", "Variable", "applications", "quantum", "distribution", "fairness",
 ]
