@@ -210,6 +210,11 @@ class PQC(QuantumLayer):
                              f"features). Reduce them first (a Dense({capacity}) layer or PCA), or use more qubits.")
         super().build(input_shape)
 
+    def check_input_values(self, inputs: torch.Tensor) -> None:
+        """Amplitude embedding's inputs, once on entry: no all-zero sample."""
+        if self.embedding == "amplitude":
+            templates.check_nonzero_rows(inputs)
+
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.activation(super().forward(inputs))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
+from torch._subclasses.fake_tensor import FakeTensor
 
 from ember.statevector import gates as gate_set
 from ember.statevector.constants import cached_constant
@@ -77,12 +78,18 @@ def amplitude_embedding(state: StateVector, features: torch.Tensor, pad_with: fl
         features = torch.nn.functional.pad(features, (0, size - features.shape[1]), value=pad_with)
     features = features.to(state.real_dtype)
     norm = features.norm(dim=1, keepdim=True)
-    if bool((norm == 0).any()):
-        raise ValueError("amplitude_embedding got a sample whose features are all zero: it has no direction "
-                         "to encode. Pad with a nonzero value (pad_with=) or drop the sample.")
+    if features.device.type == "cpu" and not isinstance(features, FakeTensor):  # no GPU sync per step: PQC
+        check_nonzero_rows(features)  # checks its data on entry (check_input_values)
     state.amplitudes = (features / norm.clamp_min(torch.finfo(features.dtype).tiny)).to(state.dtype)
     state.operations.extend(("Amp", (wire,), "x") for wire in range(state.num_qubits))
     return state
+
+
+def check_nonzero_rows(features: torch.Tensor) -> None:
+    """Raises when a sample's features are all zero: amplitude embedding has no direction to encode."""
+    if bool((features.reshape(features.shape[0], -1) == 0).all(1).any()):
+        raise ValueError("amplitude_embedding got a sample whose features are all zero: it has no direction "
+                         "to encode. Pad with a nonzero value (pad_with=) or drop the sample.")
 
 
 @cached_constant
