@@ -440,6 +440,9 @@ def serialize(loss: Loss) -> dict | str:
     if type(loss) is LossFunctionWrapper and getattr(loss.function, "__name__", "<lambda>") != "<lambda>" \
             and not loss.arguments:
         return registry.get_registered_name(loss.function)
+    registered = registry.get_registered_name(type(loss))
+    if type(loss).__name__ not in _CLASS_NAMES and registry.lookup(registered) is type(loss):
+        return {"class_name": registered, "config": loss.get_config()}  # a registered Loss subclass
     if type(loss).__name__ not in _CLASS_NAMES:
         raise TypeError(f"Loss {loss.name!r} is a custom function and cannot be written to a file; "
                         "pass it again to compile() after loading.")

@@ -170,3 +170,12 @@ def test_distributed_mnist_on_two_torchrun_nodes_matches_one_process(real_data_d
     assert result["processes"] == 2 and result["accuracy"] >= 0.97
     one_process = load_example("distributed_mnist").main(epochs=3, verbose=0)
     assert abs(result["accuracy"] - one_process) < 0.005
+
+
+def test_fairness_table_on_adult(real_data_dir, monkeypatch):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    rows = {row["method"]: row for row in load_example("fairness_adult").main(epochs=1)}
+    baseline, thresholds = rows["baseline"], rows["group thresholds (DP)"]
+    assert baseline["accuracy"] > 0.83 and baseline["dpd"] > 0.1
+    assert thresholds["dpd"] < 0.03 and thresholds["accuracy"] > 0.8
+    assert rows["reweighing"]["dpd"] < baseline["dpd"] and rows["fairness penalty (DP, 2.0)"]["dpd"] < baseline["dpd"]

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ember import config, metrics as metrics_module, mixed_precision, optimizers, saving
+from ember import config, fairness, metrics as metrics_module, mixed_precision, optimizers, saving
 from ember._tree import first_leaf, flatten, map_structure
 from ember.callbacks.base import CallbackList, TerminateOnNaN
 from ember.callbacks.history import History
@@ -332,13 +332,18 @@ class Model(Layer):
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto",
                  sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
-                 return_dict: bool = False) -> Any:
+                 return_dict: bool = False, sensitive_features: Any = None) -> Any:
         """Loss and metrics on `x` `(samples, ...)` against `y`, in inference mode.
 
         Returns: the loss and each metric as a list (the loss alone as a float when there are no
-        metrics), or a dict of them with `return_dict=True`.
+        metrics), or a dict of them with `return_dict=True`. With `sensitive_features` (one group
+        value per sample; array inputs only): `ember.fairness.GroupMetrics`, the loss and metrics
+        overall and within each group, with `difference()` and `ratio()`.
         """
         self._require_compiled("evaluate")
+        if sensitive_features is not None:
+            return fairness.evaluate_by_group(self, x, y, sensitive_features, sample_weight=sample_weight,
+                                              batch_size=batch_size, verbose=0, steps=steps, callbacks=callbacks)
         source, targets = self._prepare(x, y, sample_weight, batch_size, False, steps)
         objectives = self._objectives_for(targets)
         self._place()

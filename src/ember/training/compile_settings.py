@@ -10,7 +10,7 @@ import torch
 
 from ember import losses as losses_module
 from ember import metrics as metrics_module
-from ember import optimizers
+from ember import optimizers, registry
 from ember._tree import flatten
 from ember._validation import require_positive_int
 from ember.training.objectives import Objectives
@@ -78,7 +78,7 @@ def _metric_names(specs: Any) -> Any:
     flat = _flatten_specs(specs)
     if all(isinstance(m, str) for m in flat):
         return specs
-    return [m if isinstance(m, str) else type(m).__name__ for m in flat]
+    return [m if isinstance(m, str) else registry.get_registered_name(type(m)) for m in flat]
 
 
 def _loss_from_config(config: Any) -> Any:

@@ -20,6 +20,17 @@ import numpy as np
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
+def group_indices(sensitive_features: Any, length: int) -> tuple[np.ndarray, list[Any]]:
+    """Each sample's group as an index into the sorted list of groups; `(indices (samples,), groups)`."""
+    sensitive = np.asarray(sensitive_features).reshape(-1)
+    if len(sensitive) != length:
+        raise ValueError(f"sensitive_features needs one value per sample: {length} samples, got "
+                         f"{len(sensitive)} values.")
+    groups = sorted(set(sensitive.tolist()), key=str)
+    position = {group: i for i, group in enumerate(groups)}
+    return np.array([position[value] for value in sensitive.tolist()], dtype=np.int64), groups
+
+
 def _as_arrays(y_true: Any, y_pred: Any, sensitive_features: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
     sensitive = np.asarray(sensitive_features).reshape(-1)
@@ -72,6 +83,21 @@ class GroupMetrics:
         self.overall = {name: metric(y_true, y_pred) for name, metric in metrics.items()}
         self.by_group = {name: {group: metric(y_true[sensitive == group], y_pred[sensitive == group])
                                 for group in groups} for name, metric in metrics.items()}
+
+    @classmethod
+    def from_values(cls, overall: dict[str, float], by_group: dict[str, dict[Any, float]]) -> "GroupMetrics":
+        """Group metrics computed elsewhere (`Model.evaluate(..., sensitive_features=s)` runs the
+        compiled metrics on each group's samples)."""
+        metrics = cls.__new__(cls)
+        metrics.overall, metrics.by_group = dict(overall), {name: dict(v) for name, v in by_group.items()}
+        metrics.groups = list(next(iter(by_group.values()), {}).keys())
+        return metrics
+
+    def __repr__(self) -> str:
+        rows = [f"  {name}: overall {self.overall[name]:.4f}, "
+                + ", ".join(f"{group}: {value:.4f}" for group, value in values.items())
+                for name, values in self.by_group.items()]
+        return "GroupMetrics(\n" + "\n".join(rows) + "\n)"
 
     def difference(self) -> dict[str, float]:
         """The largest minus the smallest group value of each metric."""
