@@ -9,6 +9,7 @@ functional models, wrappers, GANs) put their children's serialized forms in thei
 from __future__ import annotations
 
 import base64
+import difflib
 import marshal
 import sys
 import types
@@ -74,11 +75,11 @@ def deserialize_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | Non
     with registry.custom_object_scope(custom_objects):
         cls = registry.lookup(class_name)
         if not isinstance(cls, type):
-            custom = [name for name in registry.registered_names() if ">" in name or not _is_ember_name(name)]
+            custom = _nearest_registered_names(class_name)
             short = class_name.split(">")[-1] if isinstance(class_name, str) else class_name
             raise UnknownClassError(
                 f"The file names layer class {class_name!r}, which is neither one of ember's nor registered "
-                f"(your registered classes: {(custom[:20] + ['...']) if len(custom) > 20 else custom or 'none'}). If it is your own class, define it with "
+                f"(your registered classes: {custom or 'none'}). If it is your own class, define it with "
                 f"@ember.saving.register_keras_serializable() (or as an ember Layer subclass) before loading, "
                 f"or pass it: load_model(path, custom_objects={{{class_name!r}: {short}}}).")
         layer = cls.from_config(dict(spec.get("config", {})))
@@ -86,6 +87,18 @@ def deserialize_layer(spec: dict[str, Any], custom_objects: dict[str, Any] | Non
         if build_shapes and isinstance(layer, Layer):
             layer.build_from_shapes(*[shape_from_json(argument) for argument in build_shapes])
     return layer
+
+
+def _nearest_registered_names(class_name: Any, limit: int = 20) -> list[str]:
+    """The user's registered class names, those of `class_name`'s package and the most alike
+    first, at most `limit` (then '...')."""
+    custom = [name for name in registry.registered_names() if ">" in name or not _is_ember_name(name)]
+    wanted = class_name if isinstance(class_name, str) else ""
+    package = wanted.split(">")[0] if ">" in wanted else None
+    alike = difflib.get_close_matches(wanted, custom, n=limit, cutoff=0.0)
+    custom.sort(key=lambda name: (package is None or not name.startswith(package + ">"),
+                                  alike.index(name) if name in alike else limit, name))
+    return custom[:limit] + ["..."] if len(custom) > limit else custom
 
 
 def _is_ember_name(name: str) -> bool:
