@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tarfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,27 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from ember.data.folders import FolderDataset, class_folder_items, folder_dataset
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 
 
 class ImageFileError(ValueError):
     """An image file could not be decoded."""
-
-
-def _collect(path: Path) -> list[tuple[str, str, bytes | Path]]:
-    """(class name, file name, bytes or path) for every image, from a folder or an archive."""
-    if path.is_dir():
-        return [(file.parent.name, file.name, file) for file in sorted(path.glob("*/*"))
-                if file.suffix.lower() in IMAGE_SUFFIXES]
-    if path.is_file() and tarfile.is_tarfile(path):
-        items = []
-        with tarfile.open(path) as archive:
-            for member in archive:
-                parts = Path(member.name).parts
-                if member.isfile() and len(parts) >= 2 and Path(member.name).suffix.lower() in IMAGE_SUFFIXES:
-                    items.append((parts[-2], parts[-1], archive.extractfile(member).read()))
-        return items
-    raise FileNotFoundError(f"{path} is neither a folder of class folders nor a .tar/.tar.gz archive of one.")
 
 
 def _decode(source: bytes | Path, image_size: tuple[int, int] | None, color_mode: str) -> np.ndarray:
@@ -73,7 +58,7 @@ def image_folder(path: str | os.PathLike, image_size: tuple[int, int] | None = N
     if cache_file is not None and cache_file.exists():
         with np.load(cache_file, allow_pickle=False) as data:
             return data["images"], data["labels"], [str(name) for name in data["class_names"]]
-    items = sorted(_collect(path), key=lambda item: (item[0], item[1]))
+    items = class_folder_items(path, IMAGE_SUFFIXES)
     if not items:
         raise FileNotFoundError(f"No images found in {path} (expected class folders of .jpg/.png files).")
     class_names = sorted({class_name for class_name, _, _ in items})
@@ -113,24 +98,7 @@ def _cache_file(path: Path, image_size: Any, color_mode: str) -> Path:
     return cache_dir() / "images" / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
 
 
-class ImageDataset:
-    """Batches `(images, labels)` of float32 images and labels, with `class_names` (Keras's form)."""
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray | None, class_names: list[str], batch_size: int | None,
-                 shuffle: bool, seed: int | None) -> None:
-        self.images, self.labels, self.class_names = images, labels, class_names
-        self.batch_size = batch_size or len(images)
-        self.shuffle, self.rng = shuffle, np.random.default_rng(seed)
-
-    def __len__(self) -> int:
-        return (len(self.images) + self.batch_size - 1) // self.batch_size
-
-    def __iter__(self):
-        order = self.rng.permutation(len(self.images)) if self.shuffle else np.arange(len(self.images))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            batch = self.images[rows].astype(np.float32)
-            yield batch if self.labels is None else (batch, self.labels[rows])
+ImageDataset = FolderDataset  # the name earlier releases exported
 
 
 def image_dataset_from_directory(directory: str | os.PathLike, labels: str | None = "inferred",
@@ -146,26 +114,5 @@ def image_dataset_from_directory(directory: str | os.PathLike, labels: str | Non
     the files are shuffled with `seed` first and the validation part is the last fraction.
     """
     images, integer_labels, names = image_folder(directory, image_size=tuple(image_size), color_mode=color_mode)
-    if class_names is not None:
-        if sorted(class_names) != sorted(names):
-            raise ValueError(f"class_names {class_names} do not match the folders {names}.")
-        integer_labels = np.array([class_names.index(names[i]) for i in integer_labels])
-        names = list(class_names)
-    if label_mode not in ("int", "categorical", "binary", None) or labels not in ("inferred", None):
-        raise ValueError("label_mode must be 'int', 'categorical', 'binary' or None, and labels 'inferred' or None.")
-    if label_mode == "binary" and len(names) != 2:
-        raise ValueError(f"label_mode='binary' needs exactly 2 classes; found {len(names)}: {names}.")
-    encoded: np.ndarray | None = {
-        "int": integer_labels, "binary": integer_labels.astype(np.float32),
-        "categorical": np.eye(len(names), dtype=np.float32)[integer_labels], None: None}[label_mode if labels else None]
-    if validation_split is None:
-        return ImageDataset(images, encoded, names, batch_size, shuffle, seed)
-    if subset not in ("training", "validation", "both") or seed is None and shuffle:
-        raise ValueError("With validation_split, pass subset='training', 'validation' or 'both', and a seed so "
-                         "that both subsets come from the same shuffle.")
-    order = np.random.default_rng(seed).permutation(len(images))
-    cut = len(order) - int(len(order) * validation_split)
-    parts = {"training": order[:cut], "validation": order[cut:]}
-    made = {name: ImageDataset(images[rows], None if encoded is None else encoded[rows], names, batch_size,
-                               shuffle and name == "training", seed) for name, rows in parts.items()}
-    return (made["training"], made["validation"]) if subset == "both" else made[subset]
+    return folder_dataset(images, integer_labels, names, labels, label_mode, class_names, batch_size, shuffle, seed,
+                          validation_split, subset)

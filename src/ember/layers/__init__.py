@@ -4,6 +4,7 @@ from ember.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from ember.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from ember.layers.augmentation import (RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation,
                                       RandomZoom)
+from ember.layers.audio import MFCC, MelSpectrogram, STFTSpectrogram
 from ember.layers.base import Layer
 from ember.layers.conv import Conv1D, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, SeparableConv2D
 from ember.layers.embedding import Embedding, Masking
@@ -17,6 +18,7 @@ from ember.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePoo
                                  MaxPooling2D, MaxPooling3D)
 from ember.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from ember.layers.recurrent import GRU, LSTM, SimpleRNN
+from ember.layers.spec_augment import FrequencyMasking, TimeMasking
 from ember.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
 from ember.layers.input_layer import Input, InputLayer
 from ember.layers.text_vectorization import TextVectorization
@@ -29,6 +31,7 @@ from ember.layers.serialization import serialize_layer as serialize
 from ember.layers.quantum import PQC, PennyLaneLayer, QuantumLayer
 
 __all__ = [
+    "STFTSpectrogram", "MelSpectrogram", "MFCC", "FrequencyMasking", "TimeMasking",
     "Layer", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute",
     "RepeatVector", "Lambda", "GaussianNoise", "ActivityRegularization", "Identity", "Add", "Subtract",
     "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "add", "concatenate",

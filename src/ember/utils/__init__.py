@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ember.data.audio import audio_dataset_from_directory, load_wav
 from ember.data.image import image_dataset_from_directory
 from ember.data.py_dataset import PyDataset
 from ember.models.plot import model_to_dot, plot_model
@@ -58,7 +59,7 @@ def set_random_seed(seed: int) -> None:
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "pad_sequences", "timeseries_dataset_from_array",
            "load_img", "img_to_array", "array_to_img", "save_img", "save_image_grid",
-           "image_dataset_from_directory", "custom_object_scope", "get_custom_objects", "register_keras_serializable",
+           "image_dataset_from_directory", "audio_dataset_from_directory", "load_wav", "custom_object_scope", "get_custom_objects", "register_keras_serializable",
            "split_dataset", "PyDataset", "Sequence", "plot_model", "model_to_dot"]
 
 Sequence = PyDataset  # Keras 2's keras.utils.Sequence, an alias in Keras 3
