@@ -7,7 +7,7 @@
 from ember import (activations, applications, backend, callbacks, config, constraints, data, datasets, distribution,
                    explain, fairness, gan,
                    generation, initializers, layers, losses, metrics, mixed_precision, models, ops, optimizers,
-                   preprocessing, quantum, random, regularizers, saving, text, utils, variables)
+                   preprocessing, quantum, random, recommenders, regularizers, saving, text, utils, variables)
 from ember.layers import Input, Layer
 from ember.models import Model, Sequential, load_model
 from ember.variables import Variable
@@ -19,4 +19,5 @@ __all__ = [
     "constraints", "data", "datasets", "explain", "initializers", "losses", "metrics", "optimizers", "preprocessing",
     "regularizers", "saving", "text", "utils", "backend", "gan", "generation", "mixed_precision", "random",
     "ops", "variables", "Variable", "applications", "quantum", "distribution", "fairness",
+    "recommenders",
 ]
