@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ember import config, fairness, metrics as metrics_module, mixed_precision, optimizers, saving
+from ember import semi_supervised as semi_supervised_module
 from ember._tree import first_leaf, flatten, map_structure
 from ember.callbacks.base import CallbackList, TerminateOnNaN
 from ember.callbacks.history import History
@@ -30,6 +31,8 @@ from ember.training.compile_settings import CompileSettings
 from ember.training.custom_step import OVERRIDABLE, CustomStepLogs, unpack
 from ember.training.engine import Engine, to_python
 from ember.training.objectives import Objectives
+from ember.training.semi_supervised_step import (SemiSupervisedLogs, SemiSupervisedStep, prepare_unlabeled,
+                                                 repeat_labeled)
 from ember.training.step import Step, batch_size_of, extra_losses, loss_contributing_layers
 from ember.training import steps as step_factory
 
@@ -196,6 +199,21 @@ class Model(Layer):
             metric.to(config.get_device())
         return Engine(self, CustomStepLogs(self, step), step, self._settings.steps_per_execution)
 
+    def _semi_supervised_engine(self, objectives: Objectives, unlabeled: torch.Tensor,
+                                method: semi_supervised_module.SemiSupervisedMethod) -> Engine:
+        """The engine of a semi-supervised fit: the labeled loss plus `method`'s unlabeled term."""
+        if self.uses_custom_steps() or distribution_api.active() is not None:
+            raise NotImplementedError("Semi-supervised fit runs the built-in step in one process; this model overrides "
+                                      "train_step or runs under a distribution.")
+        if len(objectives.losses) != 1 or not isinstance(objectives.losses[0], semi_supervised_module.CLASSIFICATION_LOSSES):
+            raise ValueError(f"Semi-supervised fit trains a classifier with one output and a cross-entropy loss "
+                             f"(pseudo-labels are classes); got loss(es) {objectives.losses}. Compile with "
+                             "loss='sparse_categorical_crossentropy' (or categorical_crossentropy).")
+        logs = SemiSupervisedLogs(objectives)
+        step = SemiSupervisedStep(self, logs, self.optimizer, self.precision_policy, self._settings.auto_scale_loss,
+                                  unlabeled, method)
+        return Engine(self, logs, step, self._settings.steps_per_execution)
+
     def uses_custom_steps(self) -> bool:
         """Whether the model overrides one of Keras 3's step methods (`train_step`, `test_step`,
         `predict_step`, `compute_loss`, `compute_metrics`): then its batches go through them, eagerly."""
@@ -271,7 +289,7 @@ class Model(Layer):
             validation_data: Any = None, shuffle: bool = True, class_weight: dict | None = None,
             sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
             validation_steps: int | None = None, validation_batch_size: int | None = None,
-            validation_freq: int = 1) -> History:
+            validation_freq: int = 1, unlabeled_x: Any = None, semi_supervised: Any = None) -> History:
         """Trains the model for `epochs` epochs and returns its History (Keras's arguments and defaults).
 
         Args:
@@ -285,6 +303,10 @@ class Model(Layer):
             sample_weight: `(samples,)` weights of each sample's loss.
             steps_per_epoch / validation_steps: batches per epoch / per validation (all by default).
             validation_freq: validate every that many epochs.
+            unlabeled_x: unlabeled samples shaped like `x`, for semi-supervised training of a
+                classifier (`ember.semi_supervised`); an epoch is then one pass over them, the
+                labeled samples repeated to match. `semi_supervised`: "fixmatch" (the default),
+                "pseudo_label", or a `FixMatch(...)` / `PseudoLabel(...)` object.
         Returns: `History`, whose `history` maps "loss", each metric and their "val_" versions to
             one value per epoch.
         """
@@ -297,6 +319,13 @@ class Model(Layer):
                                                                                 self.input_float_types())
         if class_weight is not None:
             sample_weight = preparation.class_sample_weights(y, class_weight, sample_weight)
+        method = unlabeled = None
+        if unlabeled_x is not None:
+            method = semi_supervised_module.get(semi_supervised)
+            unlabeled = prepare_unlabeled(unlabeled_x, x, config.get_device())
+            x, y, sample_weight = repeat_labeled(x, y, sample_weight, len(unlabeled), method.unlabeled_ratio)
+        elif semi_supervised is not None:
+            raise ValueError("semi_supervised= needs the unlabeled samples: fit(x, y, unlabeled_x=u, ...).")
         source, targets = self._prepare(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, training=True)
         objectives = self._objectives_for(targets)
         validation = None
@@ -310,8 +339,10 @@ class Model(Layer):
         objectives.to(config.get_device())
         self.optimizer.build(self.parameters())
         callback_list = self._fit_callbacks(callbacks, epochs, steps_per_epoch or len(source), verbose)
-        self._engine(objectives).fit(source, callback_list, epochs, initial_epoch, steps_per_epoch,
-                                     validation, validation_freq, validation_steps)
+        engine = self._engine(objectives) if method is None else self._semi_supervised_engine(objectives, unlabeled,
+                                                                                                method)
+        engine.fit(source, callback_list, epochs, initial_epoch, steps_per_epoch, validation, validation_freq,
+                   validation_steps)
         self.optimizer.finalize_variable_values()  # with use_ema, the model keeps the averaged weights
         return self.history
 

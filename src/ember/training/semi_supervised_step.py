@@ -1,0 +1,140 @@
+"""The semi-supervised training step: the compiled loss on a labeled batch plus the pseudo-label
+loss on unlabeled samples (`ember.semi_supervised`), with `unlabeled_loss` and `pseudo_label_rate`
+(the share of unlabeled samples confident enough to count) logged while training.
+
+The unlabeled samples live on the device; each step takes the next `unlabeled_ratio * batch`
+of a permutation that is drawn afresh whenever it runs out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ember import metrics as metrics_module
+from ember import semi_supervised
+from ember.training.autograd_step import EagerStep
+from ember.training.objectives import Objectives
+
+
+class SemiSupervisedLogs:
+    """The compiled objectives, plus the unlabeled trackers while training (not in validation)."""
+
+    def __init__(self, objectives: Objectives) -> None:
+        self.objectives = objectives
+        self.unlabeled_loss = metrics_module.Mean("unlabeled_loss")
+        self.pseudo_label_rate = metrics_module.Mean("pseudo_label_rate")
+        self.training = False
+
+    @property
+    def loss_tracker(self) -> Any:
+        return self.objectives.loss_tracker
+
+    def to(self, device: torch.device) -> "SemiSupervisedLogs":
+        self.objectives.to(device)
+        self.unlabeled_loss.to(device)
+        self.pseudo_label_rate.to(device)
+        return self
+
+    def reset(self) -> None:
+        self.objectives.reset()
+        self.unlabeled_loss.reset_state()
+        self.pseudo_label_rate.reset_state()
+
+    def results(self) -> dict[str, torch.Tensor]:
+        values = self.objectives.results()
+        if self.training:
+            values.update({tracker.name: tracker.result() for tracker in (self.unlabeled_loss, self.pseudo_label_rate)})
+        return values
+
+    def __getattr__(self, name: str) -> Any:  # the rest of Objectives' interface (update, resolve, ...)
+        return getattr(self.objectives, name)
+
+
+class SemiSupervisedStep(EagerStep):
+    """`EagerStep` whose training loss adds the unlabeled term of `method`."""
+
+    kind = "semi_supervised"
+
+    def __init__(self, model: Any, logs: SemiSupervisedLogs, optimizer: Any, precision: Any, scale_loss: bool,
+                 unlabeled: torch.Tensor, method: semi_supervised.SemiSupervisedMethod) -> None:
+        super().__init__(model, logs.objectives, optimizer, precision, scale_loss)
+        self.logs, self.unlabeled, self.method = logs, unlabeled, method
+        self.from_logits = bool(getattr(logs.objectives.losses[0], "arguments", {}).get("from_logits", False))
+        self.generator = None if method.seed is None else \
+            torch.Generator(device=unlabeled.device).manual_seed(int(method.seed))
+        self.order, self.position, self.steps_taken = torch.empty(0, dtype=torch.long), 0, 0
+
+    def next_unlabeled(self, count: int) -> torch.Tensor:
+        """The next `count` unlabeled samples of the current permutation (a new one when it runs out)."""
+        if self.position + count > len(self.order):
+            self.order = torch.randperm(len(self.unlabeled), device=self.unlabeled.device, generator=self.generator)
+            self.position = 0
+        rows = self.order[self.position:self.position + count]
+        self.position += count
+        return self.unlabeled[rows]
+
+    def log_probabilities(self, outputs: torch.Tensor) -> torch.Tensor:
+        """`(batch, classes)` log-probabilities from the model's logits or probabilities."""
+        logits = outputs if self.from_logits else getattr(outputs, "_ember_logits", None)  # a softmax layer's input
+        if logits is not None and getattr(outputs, "_ember_logits_kind", "softmax") == "softmax":
+            return F.log_softmax(logits.float(), dim=-1)
+        return torch.log(outputs.float().clamp_min(1e-7))
+
+    def forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[torch.Tensor, Any]:
+        loss, predictions = super().forward_and_loss(x, y, sample_weight)
+        self.logs.training = self.model.training
+        if not self.model.training:
+            return loss, predictions
+        method = self.method
+        samples = self.next_unlabeled(method.unlabeled_ratio * len(x))
+        with torch.no_grad():
+            confidence, pseudo_labels = self.log_probabilities(self.model(method.weak(samples, self.generator))) \
+                .exp().max(dim=-1)
+            confident = (confidence >= method.threshold).float()
+        strong = self.log_probabilities(self.model(method.strong(samples, self.generator)))
+        unlabeled_loss = (F.nll_loss(strong, pseudo_labels, reduction="none") * confident).mean()
+        with torch.no_grad():
+            self.logs.unlabeled_loss.update_with_batch_mean(unlabeled_loss, len(samples))
+            self.logs.pseudo_label_rate.update_with_batch_mean(confident.mean(), len(samples))
+        weight = method.weight_at(self.steps_taken)
+        self.steps_taken += 1
+        return loss + weight * unlabeled_loss, predictions
+
+    def test(self, batch: tuple) -> None:
+        self.logs.training = False
+        super().test(batch)
+
+
+def prepare_unlabeled(unlabeled_x: Any, x: Any, device: torch.device) -> torch.Tensor:
+    """The unlabeled samples as one device tensor, checked against the labeled inputs' shape."""
+    from ember.data import arrays
+
+    if not isinstance(x, (torch.Tensor,)) and not hasattr(x, "shape"):
+        raise ValueError("Semi-supervised fit takes the labeled inputs x as one array (not a dataset or a list of "
+                         "inputs), with unlabeled_x an array of the same sample shape.")
+    unlabeled = arrays.to_tensor(unlabeled_x, "unlabeled_x")
+    if tuple(unlabeled.shape[1:]) != tuple(x.shape[1:]):
+        raise ValueError(f"unlabeled_x has samples of shape {tuple(unlabeled.shape[1:])}, but x has samples of shape "
+                         f"{tuple(x.shape[1:])}: they must match.")
+    if len(unlabeled) == 0:
+        raise ValueError("unlabeled_x is empty; pass the unlabeled samples, or fit without unlabeled_x.")
+    arrays.check_finite(unlabeled, "unlabeled_x")
+    return unlabeled.to(device)
+
+
+def repeat_labeled(x: Any, y: Any, sample_weight: Any, unlabeled_count: int, ratio: int) -> tuple[Any, Any, Any]:
+    """The labeled arrays repeated so that an epoch, one pass over the unlabeled samples at `ratio`
+    unlabeled per labeled sample, sees each labeled sample about equally often."""
+    import numpy as np
+
+    wanted = -(-unlabeled_count // ratio)
+    copies = max(1, -(-wanted // len(x)))
+    if copies == 1:
+        return x, y, sample_weight
+    repeat = (lambda a: None if a is None else
+              (a.repeat(copies, *[1] * (a.ndim - 1)) if isinstance(a, torch.Tensor)
+               else np.concatenate([np.asarray(a)] * copies)))
+    return repeat(x), repeat(y), repeat(sample_weight)

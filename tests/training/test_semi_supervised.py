@@ -1,0 +1,99 @@
+"""Semi-supervised fit: the pseudo-label loss and mask against a hand computation, the built-in
+augmentations, the ramp-up, two moons learned from 6 labels, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_moons
+
+import ember
+from ember import layers, semi_supervised
+
+
+def _classifier(inputs=2, classes=2, learning_rate=1e-2):
+    model = ember.Sequential([layers.Input((inputs,)), layers.Dense(32, activation="relu"),
+                              layers.Dense(32, activation="relu"), layers.Dense(classes, activation="softmax")])
+    model.compile(ember.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_the_unlabeled_loss_counts_only_confident_pseudo_labels():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 3)).astype("float32"), rng.integers(0, 3, 8)
+    unlabeled = rng.normal(size=(8, 3)).astype("float32") * 3
+    model = ember.Sequential([layers.Input((3,)), layers.Dense(3, activation="softmax")])
+    model.compile(ember.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")  # weights stay put
+    probabilities = model.predict(unlabeled, verbose=0).astype(np.float64)
+    method = semi_supervised.FixMatch(threshold=0.6, unlabeled_ratio=1, weak=semi_supervised.identity,
+                                      strong=semi_supervised.identity)
+    history = model.fit(x, y, unlabeled_x=unlabeled, semi_supervised=method, batch_size=8, epochs=1, verbose=0).history
+    confident = probabilities.max(axis=1) >= 0.6
+    assert 0 < confident.sum() < 8  # the case is a real mix
+    expected = np.mean(-np.log(probabilities.max(axis=1)) * confident)
+    assert history["unlabeled_loss"][0] == pytest.approx(expected, rel=1e-5)
+    assert history["pseudo_label_rate"][0] == pytest.approx(confident.mean())
+    supervised = model.evaluate(x, y, verbose=0)
+    assert history["loss"][0] == pytest.approx(supervised + expected, rel=1e-5)
+
+
+def test_fixmatch_learns_two_moons_from_six_labels():
+    x, y = make_moons(1000, noise=0.08, random_state=0)
+    x_test, y_test = make_moons(1000, noise=0.08, random_state=1)
+    labeled = np.array([np.where(y == c)[0][i] for c in (0, 1) for i in range(3)])
+    weak = lambda batch, generator: batch + 0.05 * torch.randn(batch.shape, generator=generator, device=batch.device)
+    strong = lambda batch, generator: batch + 0.15 * torch.randn(batch.shape, generator=generator, device=batch.device)
+    for seed in (0, 1):
+        ember.utils.set_random_seed(seed)
+        alone = _classifier()
+        alone.fit(x[labeled], y[labeled], epochs=200, batch_size=6, verbose=0)
+        ember.utils.set_random_seed(seed)
+        model = _classifier()
+        method = semi_supervised.FixMatch(unlabeled_ratio=8, weak=weak, strong=strong, seed=seed)
+        history = model.fit(x[labeled], y[labeled], unlabeled_x=x, semi_supervised=method, epochs=20, batch_size=6,
+                            verbose=0).history
+        assert model.evaluate(x_test, y_test, verbose=0)[1] >= 0.97  # measured 0.999-1.0
+        assert alone.evaluate(x_test, y_test, verbose=0)[1] < 0.95  # measured 0.879-0.919
+        assert history["pseudo_label_rate"][-1] > 0.9 and "val_unlabeled_loss" not in history
+
+
+def test_augmentations_keep_shapes_differ_per_sample_and_repeat_under_a_seed():
+    images = torch.rand(16, 12, 12, 1)
+    generator = lambda: torch.Generator().manual_seed(3)
+    for augment in (semi_supervised.weak_augment, semi_supervised.strong_augment):
+        out = augment(images, generator())
+        assert out.shape == images.shape and not torch.equal(out, images)
+        torch.testing.assert_close(augment(images, generator()), out)
+    shifted = semi_supervised.weak_augment(torch.ones(8, 12, 12, 1), generator())
+    assert len({float(image.sum()) for image in shifted}) > 1  # each image its own shift
+    holes = semi_supervised.cutout(torch.ones(32, 10, 10, 1), generator(), size=0.4)
+    zeros = (holes == 0).flatten(1).sum(dim=1)
+    assert zeros.max() == 16 and zeros.min() >= 1  # a 4x4 square, cut by the border at times
+    with pytest.raises(ValueError, match=r"channels-last images .* got shape \(4, 3\)"):
+        semi_supervised.weak_augment(torch.rand(4, 3))
+
+
+def test_the_unlabeled_weight_ramps_up():
+    method = semi_supervised.PseudoLabel(unlabeled_weight=2.0, rampup_steps=100)
+    assert [method.weight_at(step) for step in (0, 50, 100, 500)] == [0.0, 1.0, 2.0, 2.0]
+    assert semi_supervised.FixMatch().weight_at(0) == 1.0
+
+
+def test_bad_input_is_named():
+    x, y = np.random.default_rng(0).normal(size=(8, 2)).astype("float32"), np.arange(8) % 2
+    model = _classifier()
+    with pytest.raises(ValueError, match=r"unlabeled_x has samples of shape \(3,\), but x has samples of shape \(2,\)"):
+        model.fit(x, y, unlabeled_x=np.zeros((5, 3)), verbose=0)
+    with pytest.raises(ValueError, match="needs the unlabeled samples"):
+        model.fit(x, y, semi_supervised="fixmatch", verbose=0)
+    with pytest.raises(ValueError, match="semi_supervised must be one of"):
+        model.fit(x, y, unlabeled_x=x, semi_supervised="mixmatch", verbose=0)
+    with pytest.raises(ValueError, match=r"threshold must be in \[0, 1\)"):
+        semi_supervised.FixMatch(threshold=1.5)
+    regression = ember.Sequential([layers.Input((2,)), layers.Dense(1)])
+    regression.compile("adam", loss="mse")
+    with pytest.raises(ValueError, match="trains a classifier .* cross-entropy"):
+        regression.fit(x, y.astype("float32"), unlabeled_x=x, semi_supervised="pseudo_label", verbose=0)
+    with pytest.raises(ValueError, match="built-in augmentations take channels-last images"):
+        model.fit(x, y, unlabeled_x=x, verbose=0)  # FixMatch's image augmentations on tabular data
