@@ -18,11 +18,11 @@ import ember
 from ember import layers
 
 
-def load_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """MNIST as float32 `(N, 28, 28, 1)` in [0, 1], with labels."""
+def load_digits(samples: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST as float32 `(N, 28, 28, 1)` in [0, 1], with labels; the first `samples` of each split."""
     (x_train, y_train), (x_test, y_test) = ember.datasets.mnist.load_data()
-    scale = lambda images: (images[..., None] / 255.0).astype("float32")
-    return scale(x_train), y_train, scale(x_test), y_test
+    scale = lambda images: (images[:samples, ..., None] / 255.0).astype("float32")
+    return scale(x_train), y_train[:samples], scale(x_test), y_test[:samples]
 
 
 def conv_encoder(outputs: int) -> ember.Sequential:
@@ -49,9 +49,9 @@ def conv_decoder(latent_dim: int) -> ember.Sequential:
     ])
 
 
-def vae(out: Path, epochs: int = 30) -> dict[str, float]:
+def vae(out: Path, epochs: int = 30, samples: int | None = None) -> dict[str, float]:
     """keras.io's VAE, trained as there on all 70,000 digits; the loss is per image, in nats."""
-    x_train, y_train, x_test, y_test = load_digits()
+    x_train, y_train, x_test, y_test = load_digits(samples)
     model = ember.models.VAE(conv_encoder(4), conv_decoder(2), latent_dim=2)
     model.compile(ember.optimizers.Adam())
     history = model.fit(np.concatenate([x_train, x_test]), epochs=epochs, batch_size=128, verbose=2).history
@@ -63,9 +63,9 @@ def vae(out: Path, epochs: int = 30) -> dict[str, float]:
             "kl_loss": history["kl_loss"][-1]}
 
 
-def denoising(out: Path, epochs: int = 10) -> dict[str, float]:
+def denoising(out: Path, epochs: int = 10, samples: int | None = None) -> dict[str, float]:
     """keras.io's denoising autoencoder: Gaussian noise (0.5) clipped to [0, 1], trained noisy -> clean."""
-    x_train, _, x_test, _ = load_digits()
+    x_train, _, x_test, _ = load_digits(samples)
     rng = np.random.default_rng(0)
     noisy = lambda images: np.clip(images + 0.5 * rng.normal(size=images.shape), 0, 1).astype("float32")
     noisy_train, noisy_test = noisy(x_train), noisy(x_test)
@@ -78,9 +78,9 @@ def denoising(out: Path, epochs: int = 10) -> dict[str, float]:
             "denoised_mse": float(np.mean((denoised - x_test) ** 2))}
 
 
-def anomaly(out: Path, epochs: int = 10, held_out: int = 7) -> dict[str, float]:
+def anomaly(out: Path, epochs: int = 10, held_out: int = 7, samples: int | None = None) -> dict[str, float]:
     """An autoencoder trained on every digit but `held_out`; the held-out digit is the anomaly."""
-    x_train, y_train, x_test, y_test = load_digits()
+    x_train, y_train, x_test, y_test = load_digits(samples)
     model = ember.models.Autoencoder(conv_encoder(16), conv_decoder(16))
     model.compile("adam", loss="binary_crossentropy")
     model.fit(x_train[y_train != held_out], epochs=epochs, batch_size=128, verbose=2)

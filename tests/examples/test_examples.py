@@ -179,3 +179,59 @@ def test_fairness_table_on_adult(real_data_dir, monkeypatch):
     assert baseline["accuracy"] > 0.83 and baseline["dpd"] > 0.1
     assert thresholds["dpd"] < 0.03 and thresholds["accuracy"] > 0.8
     assert rows["reweighing"]["dpd"] < baseline["dpd"] and rows["fairness penalty (DP, 2.0)"]["dpd"] < baseline["dpd"]
+
+
+@pytest.mark.slow
+def test_spoken_digit_classifier_learns_from_log_mel_features(real_data_dir, monkeypatch):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    accuracy = load_example("spoken_digits").train_and_test("official", epochs=4, seed=0)
+    assert accuracy > 0.6  # chance is 0.1; the example's 25 epochs reach 0.99-1.0 (README)
+
+
+@pytest.mark.slow
+def test_autoencoder_examples_reconstruct_denoise_and_find_the_held_out_digit(real_data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    example = load_example("mnist_autoencoders")
+    vae = example.vae(tmp_path, epochs=2, samples=4000)
+    assert vae["loss"] < 220 and vae["kl_loss"] > 0  # an all-grey guess costs about 550 nats per image
+    assert {"vae_latent_space.png", "vae_latent_grid.png", "vae_reconstructions.png", "vae_samples.png"} <= \
+        {path.name for path in tmp_path.iterdir()}
+    denoised = example.denoising(tmp_path, epochs=2, samples=4000)
+    assert denoised["denoised_mse"] < 0.5 * denoised["noisy_mse"]
+    assert example.anomaly(tmp_path, epochs=2, samples=6000)["roc_auc"] > 0.6
+
+
+@pytest.mark.slow
+def test_fixmatch_example_runs_both_trainings(real_data_dir, monkeypatch):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    results = load_example("semi_supervised").main("mnist", epochs=1, steps_per_epoch=15, verbose=0)
+    assert results["labels"] == 100 and results["supervised_only_accuracy"] > 0.3
+    assert results["fixmatch_accuracy"] > 0.3 and results["fixmatch_seconds"] > 0
+
+
+def test_movielens_example_runs_on_an_archive_in_the_canonical_layout(tmp_path, monkeypatch):
+    """MovieLens may not be redistributed: a made-up archive in its layout drives the example."""
+    import zipfile
+
+    import numpy as np
+
+    from ember.datasets import _files, movielens
+
+    rng = np.random.default_rng(0)
+    users, items = 30, 40
+    taste = rng.normal(size=(users, 2)) @ rng.normal(size=(2, items))
+    rows = [(u + 1, i + 1, int(np.clip(np.round(3 + taste[u, i]), 1, 5)), 1000 + k)
+            for k, (u, i) in enumerate(np.argwhere(rng.random((users, items)) < 0.5))]
+    line = lambda part: "".join(f"{u}\t{i}\t{r}\t{t}\n" for u, i, r, t in part)
+    (tmp_path / "movielens").mkdir()
+    with zipfile.ZipFile(tmp_path / "movielens" / "ml-100k.zip", "w") as archive:
+        archive.writestr("ml-100k/u.data", line(rows))
+        archive.writestr("ml-100k/u1.base", line(rows[len(rows) // 5:]))
+        archive.writestr("ml-100k/u1.test", line(rows[:len(rows) // 5]))
+        archive.writestr("ml-100k/u.item", "".join(f"{i}|Movie {i} (1997)|||\n" for i in range(1, items + 1)))
+    monkeypatch.setenv("EMBER_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(movielens, "ARCHIVE_MD5",
+                        "md5:" + _files.sha256_of(tmp_path / "movielens" / "ml-100k.zip", algorithm="md5"))
+    results = load_example("movielens_recommender").main(folds=(1,), epochs=3, implicit_epochs=2,
+                                                         num_users=users, num_items=items)
+    assert 0 < results["rmse"] < 1.5 and 0 <= results["hit_rate@10"] <= 1 and results["mae"] <= results["rmse"]

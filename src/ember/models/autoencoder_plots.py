@@ -59,12 +59,7 @@ def plot_codes(codes: np.ndarray, labels: np.ndarray, path: str | os.PathLike) -
     figure, axis = plt.subplots(figsize=(7, 6))
     points = axis.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=3)
     figure.colorbar(points, ax=axis)
-    axis.set_xlabel("z[0]")
-    axis.set_ylabel("z[1]")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return str(path)
+    return _save_latent_figure(plt, figure, axis, path)
 
 
 def plot_decoded_grid(decode: Callable[[np.ndarray], np.ndarray], size: int, scale: float,
@@ -82,6 +77,11 @@ def plot_decoded_grid(decode: Callable[[np.ndarray], np.ndarray], size: int, sca
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=(8, 8))
     axis.imshow(canvas, cmap="Greys_r", extent=(-scale, scale, -scale, scale))
+    return _save_latent_figure(plt, figure, axis, path)
+
+
+def _save_latent_figure(plt: Any, figure: Any, axis: Any, path: str | os.PathLike) -> str:
+    """Labels the latent axes, writes the PNG, closes the figure; returns the path."""
     axis.set_xlabel("z[0]")
     axis.set_ylabel("z[1]")
     figure.tight_layout()
