@@ -5,9 +5,9 @@
 """
 
 from ember import (activations, applications, backend, callbacks, config, constraints, data, datasets, distribution,
-                   explain, fairness, gan,
+                   explain, fairness, fewshot, gan,
                    generation, initializers, layers, losses, metrics, mixed_precision, models, ops, optimizers,
-                   preprocessing, quantum, random, recommenders, regularizers, saving, text, utils, variables)
+                   preprocessing, quantum, random, recommenders, regularizers, semi_supervised, saving, text, utils, variables)
 from ember.layers import Input, Layer
 from ember.models import Model, Sequential, load_model
 from ember.variables import Variable
@@ -19,5 +19,5 @@ __all__ = [
     "constraints", "data", "datasets", "explain", "initializers", "losses", "metrics", "optimizers", "preprocessing",
     "regularizers", "saving", "text", "utils", "backend", "gan", "generation", "mixed_precision", "random",
     "ops", "variables", "Variable", "applications", "quantum", "distribution", "fairness",
-    "recommenders",
+    "recommenders", "fewshot", "semi_supervised",
 ]

@@ -36,6 +36,15 @@ def _logits_of(y_pred: torch.Tensor, kind: str) -> torch.Tensor | None:
     return None
 
 
+def log_probabilities(outputs: torch.Tensor, from_logits: bool = False) -> torch.Tensor:
+    """`(batch, classes)` log-probabilities of a classifier's outputs: logits (`from_logits`), or
+    probabilities, read from the logits a softmax layer kept where it did (the stable form)."""
+    logits = outputs if from_logits else _logits_of(outputs, "softmax")
+    if logits is not None:
+        return torch.log_softmax(logits.float(), dim=-1)
+    return torch.log(outputs.float().clamp_min(1e-7))
+
+
 # ------------------------------------------------------------------ functions (per-sample values)
 def mean_squared_error(y_true: torch.Tensor, y_pred: torch.Tensor) -> torch.Tensor:
     """mean((y_pred - y_true)², axis=-1)."""

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ember import metrics as metrics_module
+from ember import losses, metrics as metrics_module
 from ember import semi_supervised
 from ember.training.autograd_step import EagerStep
 from ember.training.objectives import Objectives
@@ -78,10 +78,7 @@ class SemiSupervisedStep(EagerStep):
 
     def log_probabilities(self, outputs: torch.Tensor) -> torch.Tensor:
         """`(batch, classes)` log-probabilities from the model's logits or probabilities."""
-        logits = outputs if self.from_logits else getattr(outputs, "_ember_logits", None)  # a softmax layer's input
-        if logits is not None and getattr(outputs, "_ember_logits_kind", "softmax") == "softmax":
-            return F.log_softmax(logits.float(), dim=-1)
-        return torch.log(outputs.float().clamp_min(1e-7))
+        return losses.log_probabilities(outputs, self.from_logits)
 
     def forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[torch.Tensor, Any]:
         loss, predictions = super().forward_and_loss(x, y, sample_weight)
