@@ -1,5 +1,7 @@
 import math
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -130,3 +132,29 @@ def test_use_ema_keeps_a_moving_average_and_fit_ends_with_it(blobs, tmp_path):
         plain = ember.Sequential([layers.Input((4,)), layers.Dense(3, activation="softmax")])
         plain.compile("adam", "sparse_categorical_crossentropy")
         plain.fit(x, y, epochs=1, validation_data=(x, y), callbacks=[ember.callbacks.SwapEMAWeights()], verbose=0)
+
+
+def test_an_optimizer_refuses_another_models_weights_and_takes_unfrozen_ones():
+    import ember
+    from ember import layers
+
+    x, y = np.random.default_rng(0).normal(size=(16, 3)).astype("float32"), np.zeros((16, 1), "float32")
+    optimizer = ember.optimizers.Adam(1e-2)
+    first = ember.Sequential([layers.Input((3,)), layers.Dense(1)])
+    first.compile(optimizer, loss="mse")
+    first.fit(x, y, verbose=0)
+    second = ember.Sequential([layers.Input((3,)), layers.Dense(1)])
+    second.compile(optimizer, loss="mse")
+    with pytest.raises(ValueError, match="built for the weights of another model"):
+        second.fit(x, y, verbose=0)
+    base = layers.Dense(4)
+    model = ember.Sequential([layers.Input((3,)), base, layers.Dense(1)])
+    base.trainable = False
+    optimizer = ember.optimizers.SGD(0.1)
+    model.compile(optimizer, loss="mse")
+    model.fit(x, y + 1, verbose=0)
+    base.trainable = True  # fine-tuning with the same optimizer object: the unfrozen kernel trains too
+    before = base.get_weights()[0].copy()
+    model.compile(optimizer, loss="mse")
+    model.fit(x, y + 1, verbose=0)
+    assert not np.allclose(base.get_weights()[0], before)

@@ -4,7 +4,8 @@
 `from tensorflow.keras import layers, models`.
 """
 
-from ember import (activations, applications, backend, callbacks, config, constraints, data, datasets, distribution,
+from ember import (activations, applications, backend, callbacks, config, constraints, continual, data, datasets,
+                   distribution,
                    explain, fairness, fewshot, gan,
                    generation, initializers, layers, losses, metrics, mixed_precision, models, ops, optimizers,
                    preprocessing, quantum, random, recommenders, regularizers, semi_supervised, saving, text, utils, variables)
@@ -19,5 +20,5 @@ __all__ = [
     "constraints", "data", "datasets", "explain", "initializers", "losses", "metrics", "optimizers", "preprocessing",
     "regularizers", "saving", "text", "utils", "backend", "gan", "generation", "mixed_precision", "random",
     "ops", "variables", "Variable", "applications", "quantum", "distribution", "fairness",
-    "recommenders", "fewshot", "semi_supervised",
+    "recommenders", "fewshot", "semi_supervised", "continual",
 ]

@@ -235,3 +235,13 @@ def test_movielens_example_runs_on_an_archive_in_the_canonical_layout(tmp_path, 
     results = load_example("movielens_recommender").main(folds=(1,), epochs=3, implicit_epochs=2,
                                                          num_users=users, num_items=items)
     assert 0 < results["rmse"] < 1.5 and 0 <= results["hit_rate@10"] <= 1 and results["mae"] <= results["rmse"]
+
+
+@pytest.mark.slow
+def test_fewshot_omniglot_example_trains_both_learners_and_runs_lakes_test(real_data_dir, monkeypatch):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    results = load_example("fewshot_omniglot").main(episodes=20, test_episodes=5, verbose=0)
+    assert results["train_classes"] == 700 and results["test_classes"] == 67  # 175 characters x 4 rotations
+    assert set(results["protonet"]) == {"5-way 1-shot", "5-way 5-shot", "20-way 1-shot", "20-way 5-shot"}
+    assert float(results["protonet"]["5-way 1-shot"].split()[0]) > 0.4  # chance 0.2, after 20 episodes
+    assert 0 <= results["protonet_lake_error"] < 0.95 and set(results["maml"]) == {"5-way 1-shot", "5-way 5-shot"}

@@ -70,9 +70,11 @@ class Optimizer:
 
     # ------------------------------------------------------------------ lifecycle
     def build(self, parameters: Iterable[torch.nn.Parameter]) -> None:
-        """Attaches the optimizer to the trainable parameters (once; later calls are ignored). With
-        none (a model without weights, or all frozen), steps only count, as in Keras."""
+        """Attaches the optimizer to the trainable parameters, once: later calls add the weights a
+        model unfroze since, and refuse another model's weights (which the optimizer would leave
+        untrained). With none (a model without weights, or all frozen), steps only count, as in Keras."""
         if self.torch_optimizer is not None:
+            self._add_unfrozen([p for p in parameters if p.requires_grad])
             return
         self._parameters = [p for p in parameters if p.requires_grad]
         if not self._parameters:
@@ -88,6 +90,22 @@ class Optimizer:
             except (RuntimeError, ValueError, TypeError):
                 pass
         self.torch_optimizer = self.torch_class(self._parameters, lr=self._learning_rate, **arguments)
+
+    def _add_unfrozen(self, parameters: list[torch.nn.Parameter]) -> None:
+        known = {id(p) for p in self._parameters}
+        extra = [p for p in parameters if id(p) not in known]
+        if not extra:
+            return
+        if len(extra) == len(parameters):
+            raise ValueError(f"This {type(self).__name__} was built for the weights of another model: none of these "
+                             f"{len(parameters)} weights is among its {len(self._parameters)}, so it would not train "
+                             "them. Give each model its own optimizer object (e.g. compile(optimizer='adam') or a new "
+                             "ember.optimizers.Adam(...)).")
+        if self.average is not None:
+            raise ValueError("Weights were unfrozen after this optimizer (use_ema=True) was built; compile with a new "
+                             "optimizer object to train them.")
+        self.torch_optimizer.add_param_group({"params": extra})
+        self._parameters = self._parameters + extra
 
     @property
     def built(self) -> bool:
