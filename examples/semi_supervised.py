@@ -41,9 +41,9 @@ def classifier(input_shape: tuple[int, ...], width: int) -> ember.Sequential:
     """A small CNN: two conv blocks with batch norm, then a dense head."""
     model = ember.Sequential([
         layers.Input(input_shape),
-        layers.Conv2D(width, 3, padding="same", activation="relu"), layers.BatchNormalization(),
+        layers.Conv2D(width, 3, padding="same", activation="relu"), layers.BatchNormalization(momentum=0.9),
         layers.Conv2D(width, 3, padding="same", activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(2 * width, 3, padding="same", activation="relu"), layers.BatchNormalization(),
+        layers.Conv2D(2 * width, 3, padding="same", activation="relu"), layers.BatchNormalization(momentum=0.9),
         layers.Conv2D(2 * width, 3, padding="same", activation="relu"), layers.MaxPooling2D(2),
         layers.GlobalAveragePooling2D(),
         layers.Dense(10, activation="softmax"),

@@ -17,6 +17,7 @@ from ember import losses, metrics as metrics_module
 from ember import semi_supervised
 from ember.training.autograd_step import EagerStep
 from ember.training.objectives import Objectives
+from ember.training.step import extra_losses
 
 
 class SemiSupervisedLogs:
@@ -81,28 +82,44 @@ class SemiSupervisedStep(EagerStep):
         return losses.log_probabilities(outputs, self.from_logits)
 
     def forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[torch.Tensor, Any]:
-        loss, predictions = super().forward_and_loss(x, y, sample_weight)
+        """In training, one forward pass over the labeled batch, the weak and the strong views (as
+        FixMatch runs them: batch normalization sees all three together)."""
         self.logs.training = self.model.training
         if not self.model.training:
-            return loss, predictions
+            return super().forward_and_loss(x, y, sample_weight)
         method = self.method
         samples = self.next_unlabeled(method.unlabeled_ratio * len(x))
         with torch.no_grad():
-            confidence, pseudo_labels = self.log_probabilities(self.model(method.weak(samples, self.generator))) \
-                .exp().max(dim=-1)
-            confident = (confidence >= method.threshold).float()
-        strong = self.log_probabilities(self.model(method.strong(samples, self.generator)))
-        unlabeled_loss = (F.nll_loss(strong, pseudo_labels, reduction="none") * confident).mean()
+            weak, strong = method.weak(samples, self.generator), method.strong(samples, self.generator)
+        outputs = self.model(torch.cat([x, weak, strong]))
+        labeled, count = rows_of(outputs, 0, len(x)), len(samples)
+        loss = self.objectives.compute_loss(y, labeled, sample_weight, extra_losses(self._loss_layers))
+        log_probabilities = self.log_probabilities(outputs)
         with torch.no_grad():
-            self.logs.unlabeled_loss.update_with_batch_mean(unlabeled_loss, len(samples))
-            self.logs.pseudo_label_rate.update_with_batch_mean(confident.mean(), len(samples))
+            confidence, pseudo_labels = log_probabilities[len(x):len(x) + count].exp().max(dim=-1)
+            confident = (confidence >= method.threshold).float()
+        unlabeled_loss = (F.nll_loss(log_probabilities[len(x) + count:], pseudo_labels, reduction="none")
+                          * confident).mean()
+        with torch.no_grad():
+            self.logs.unlabeled_loss.update_with_batch_mean(unlabeled_loss, count)
+            self.logs.pseudo_label_rate.update_with_batch_mean(confident.mean(), count)
         weight = method.weight_at(self.steps_taken)
         self.steps_taken += 1
-        return loss + weight * unlabeled_loss, predictions
+        return loss + weight * unlabeled_loss, labeled
 
     def test(self, batch: tuple) -> None:
         self.logs.training = False
         super().test(batch)
+
+
+def rows_of(outputs: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+    """Rows `start:stop` of a model's outputs, keeping the logits a softmax layer attached (the
+    stable fused cross-entropy reads them)."""
+    part = outputs[start:stop]
+    logits = getattr(outputs, "_ember_logits", None)
+    if logits is not None:
+        part._ember_logits, part._ember_logits_kind = logits[start:stop], outputs._ember_logits_kind
+    return part
 
 
 def prepare_unlabeled(unlabeled_x: Any, x: Any, device: torch.device) -> torch.Tensor:
