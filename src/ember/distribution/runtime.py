@@ -98,7 +98,19 @@ def _attempt_store(seconds: float) -> dict:
             "world_size": int(os.environ["WORLD_SIZE"])}
 
 
-def shutdown() -> None:
-    """Leaves the process group (at the end of a script, or in tests)."""
-    if is_initialized():
-        dist.destroy_process_group()
+def shutdown(timeout: float = 30.0) -> None:
+    """Leaves the process group (at the end of a script, or in tests).
+
+    The ranks first meet at a barrier (bounded by `timeout` seconds, so a rank that died does not
+    hold the others): a rank that tore down its connections while another was still finishing its
+    last collective made that rank's transport thread abort the process (SIGABRT)."""
+    if not is_initialized():
+        return
+    try:
+        if dist.get_backend() == "gloo":
+            dist.monitored_barrier(timeout=datetime.timedelta(seconds=timeout))
+        else:
+            dist.barrier()
+    except RuntimeError:  # a rank is gone: leave anyway, the others' barrier names it
+        pass
+    dist.destroy_process_group()
