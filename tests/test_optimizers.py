@@ -158,3 +158,26 @@ def test_an_optimizer_refuses_another_models_weights_and_takes_unfrozen_ones():
     model.compile(optimizer, loss="mse")
     model.fit(x, y + 1, verbose=0)
     assert not np.allclose(base.get_weights()[0], before)
+
+
+def test_a_gradient_hook_sees_and_changes_the_gradients_before_the_update_until_removed():
+    weight = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    optimizer = optimizers.SGD(0.5, clipvalue=0.25)
+    optimizer.build([weight])
+    seen = []
+
+    def hook(weights):
+        seen.append(weights[0].grad.clone())
+        weights[0].grad.mul_(-1.0)  # the update follows the changed gradient, clipped after the hook
+
+    handle = optimizer.register_gradient_hook(hook)
+    weight.grad = torch.tensor([0.1, 1.0])
+    optimizer.step()
+    torch.testing.assert_close(seen[0], torch.tensor([0.1, 1.0]))
+    torch.testing.assert_close(weight.detach(), torch.tensor([1.05, 2.125]))  # -(-0.1), -(-0.25) * 0.5
+    handle.remove()
+    handle.remove()  # a second remove is harmless
+    weight.grad = torch.tensor([0.1, 0.1])
+    optimizer.step()
+    assert len(seen) == 1 and not optimizer._gradient_hooks
+    torch.testing.assert_close(weight.detach(), torch.tensor([1.0, 2.075]))

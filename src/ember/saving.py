@@ -16,6 +16,7 @@ import os
 import zipfile
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
@@ -27,6 +28,8 @@ from ember.registry import (custom_object_scope, get_custom_objects, get_registe
                             register_keras_serializable)
 
 FORMAT, VERSION = "ember.model", 1
+# JSON members that callers add next to the model's (training progress, a continual stream's state)
+NOT_OPTIMIZER_DOCUMENTS = ("config.json", "progress.json", "continual.json")
 
 
 class ModelFileError(ValueError):
@@ -52,13 +55,20 @@ def model_members(model: Any, include_optimizer: bool = True,
                          "or train it first.")
     document = {"format": FORMAT, "version": VERSION, "model": serialize_layer(model),
                 "compile": model.get_compile_config()}
-    members = {"config.json": json.dumps(document, indent=1).encode(),
-               "model.safetensors": save_safetensors(_contiguous(model.state_dict() if state is None else state))}
+    return {"config.json": json.dumps(document, indent=1).encode(),
+            **training_state_members(model, include_optimizer, state)}
+
+
+def training_state_members(model: Any, include_optimizer: bool = True,
+                           state: dict[str, torch.Tensor] | None = None) -> dict[str, bytes]:
+    """The weights (model.safetensors) and the optimizers' state of a model file, without its
+    architecture: what `restore_training_state` reads back into the same model."""
+    members = {"model.safetensors": save_safetensors(_contiguous(model.state_dict() if state is None else state))}
     for key, (optimizer, _) in model.optimizers_to_save().items() if include_optimizer else ():
         if optimizer is not None and optimizer.built:
-            tensors, state = _split_optimizer_state(optimizer.state_dict())
+            tensors, document = split_tensors(optimizer.state_dict(), "state")
             members[f"{key}.json"] = json.dumps({"class_name": type(optimizer).__name__.lower(),
-                                                 "config": optimizer.get_config(), "state": state}).encode()
+                                                 "config": optimizer.get_config(), "state": document}).encode()
             members[f"{key}.safetensors"] = save_safetensors(tensors)
     return members
 
@@ -144,7 +154,7 @@ def _rebuild(document: dict, members: dict[str, bytes], filepath: str, compile: 
 
 def _optimizer_documents(members: dict[str, bytes]) -> dict[str, dict]:
     return {name[:-len(".json")]: json.loads(members[name]) for name in members
-            if name.endswith(".json") and name not in ("config.json", "progress.json")}
+            if name.endswith(".json") and name not in NOT_OPTIMIZER_DOCUMENTS}
 
 
 def _load_optimizers(model: Any, members: dict[str, bytes], filepath: str) -> None:
@@ -218,34 +228,47 @@ def _contiguous(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
 
 
-def _split_optimizer_state(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Tensors (for safetensors) apart from the JSON-able rest of an optimizer state_dict."""
+def split_tensors(value: Any, path: str) -> tuple[dict[str, torch.Tensor], Any]:
+    """Tensors and NumPy arrays (for safetensors, keyed by their place in `value`) apart from the
+    JSON-able rest, where each stands as {"__tensor__": key} or {"__array__": key}."""
     tensors: dict[str, torch.Tensor] = {}
 
-    def strip(value: Any, path: str) -> Any:
-        if isinstance(value, torch.Tensor):
-            tensors[path] = value.detach().cpu().contiguous().clone()
-            return {"__tensor__": path}
-        if isinstance(value, dict):
-            return {str(k): strip(v, f"{path}.{k}") for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [strip(v, f"{path}.{i}") for i, v in enumerate(value)]
-        return value
+    def strip(item: Any, where: str) -> Any:
+        if isinstance(item, torch.Tensor):
+            tensors[where] = item.detach().cpu().contiguous().clone()
+            return {"__tensor__": where}
+        if isinstance(item, np.ndarray):
+            tensors[where] = torch.from_numpy(np.ascontiguousarray(item).copy())
+            return {"__array__": where}
+        if isinstance(item, np.generic):
+            return item.item()
+        if isinstance(item, dict):
+            return {str(k): strip(v, f"{where}.{k}") for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [strip(v, f"{where}.{i}") for i, v in enumerate(item)]
+        return item
 
-    return tensors, strip(state, "state")
+    return tensors, strip(value, path)
+
+
+def join_tensors(tensors: dict[str, torch.Tensor], document: Any) -> Any:
+    """`split_tensors` undone: the tensors and arrays put back in their places."""
+    def restore(item: Any) -> Any:
+        if isinstance(item, dict) and "__tensor__" in item:
+            return tensors[item["__tensor__"]]
+        if isinstance(item, dict) and "__array__" in item:
+            return tensors[item["__array__"]].numpy()
+        if isinstance(item, dict):
+            return {k: restore(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [restore(v) for v in item]
+        return item
+
+    return restore(document)
 
 
 def _join_optimizer_state(tensors: dict[str, torch.Tensor], state: Any) -> Any:
-    def restore(value: Any) -> Any:
-        if isinstance(value, dict) and "__tensor__" in value:
-            return tensors[value["__tensor__"]]
-        if isinstance(value, dict):
-            return {k: restore(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [restore(v) for v in value]
-        return value
-
-    restored = restore(state)
+    restored = join_tensors(tensors, state)
     torch_state = restored.get("torch")
     if torch_state is not None:  # JSON turned the integer parameter ids into strings
         torch_state["state"] = {int(k): v for k, v in torch_state["state"].items()}

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import torch
 
 from ember.optimizers import schedules
 from ember.optimizers.averaging import WeightAverage
+
+
+class GradientHookHandle:
+    """What `Optimizer.register_gradient_hook` returns: `remove()` takes the hook off (once or more)."""
+
+    def __init__(self, hooks: dict[int, Callable], key: int) -> None:
+        self._hooks, self._key = hooks, key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
 
 
 class Optimizer:
@@ -59,6 +69,7 @@ class Optimizer:
         self.torch_optimizer: torch.optim.Optimizer | None = None
         self._rate_tensor: torch.Tensor | None = None
         self._parameters: list[torch.nn.Parameter] = []
+        self._gradient_hooks: dict[int, Callable[[list[torch.nn.Parameter]], None]] = {}
 
     def torch_arguments(self) -> dict[str, Any]:
         """Keyword arguments for `torch_class`, besides the parameters and the learning rate."""
@@ -166,6 +177,8 @@ class Optimizer:
             return
         if loss_scaler is not None:
             loss_scaler.unscale_(self.torch_optimizer)
+        for hook in list(self._gradient_hooks.values()):
+            hook(self._parameters)
         gradients = [p.grad for p in self._parameters if p.grad is not None]
         if gradients:
             self._clip(gradients)
@@ -178,6 +191,16 @@ class Optimizer:
             loss_scaler.update()
         elif not self._direct_step(gradients):
             self.torch_optimizer.step()
+
+    def register_gradient_hook(self, hook: Callable[[list[torch.nn.Parameter]], None]) -> GradientHookHandle:
+        """Calls `hook(weights)` at every update, after the gradients are in the weights' `.grad`
+        (unscaled under float16) and before clipping, weight decay and the step: the hook may read
+        them and change them in place (e.g. add a penalty's derivative, or project them).
+        Returns a handle whose `remove()` takes the hook off. An optimizer with hooks is not
+        recorded in CUDA graphs (the hook is Python that runs every step)."""
+        key = max(self._gradient_hooks, default=-1) + 1
+        self._gradient_hooks[key] = hook
+        return GradientHookHandle(self._gradient_hooks, key)
 
     def end_step(self) -> None:
         """The host's part after the update: the weight average and the step count."""
@@ -192,7 +215,8 @@ class Optimizer:
         """Whether `update_weights` can be recorded in a CUDA graph: torch's fused kernel (Adam,
         AdamW, SGD; Adagrad on the CPU) with one parameter group. Other optimizers run eagerly."""
         optimizer = self.torch_optimizer
-        return optimizer is not None and bool(optimizer.defaults.get("fused")) and len(optimizer.param_groups) == 1
+        return (optimizer is not None and bool(optimizer.defaults.get("fused")) and len(optimizer.param_groups) == 1
+                and not self._gradient_hooks)
 
     @property
     def learning_rate_tensor(self) -> torch.Tensor | None:
