@@ -248,3 +248,26 @@ def test_fewshot_omniglot_example_trains_both_learners_and_runs_lakes_test(real_
     assert 0 <= results["protonet_lake_error"] < 0.95
     assert set(results["maml_5way"]) == {"5-way 1-shot", "5-way 5-shot"}
     assert set(results["maml_20way"]) == {"20-way 1-shot", "20-way 5-shot"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("benchmark", ["split", "permuted", "cifar"])
+def test_continual_example_prints_a_table_for_every_strategy(real_data_dir, monkeypatch, benchmark):
+    monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
+    from ember import continual
+
+    example = load_example("continual_split_mnist")
+    whole = {"split": continual.split_mnist, "permuted": lambda: continual.permuted_mnist(3),
+             "cifar": continual.split_cifar10}[benchmark]
+
+    def miniature():  # 300 training and 100 test images per experience
+        stream = whole()
+        return continual.Stream([continual.Experience(e.x_train[:300], e.y_train[:300], e.x_test[:100],
+                                                      e.y_test[:100], e.classes, e.task_id)
+                                 for e in stream.experiences], stream.scenario, stream.num_classes)
+
+    monkeypatch.setitem(example.STREAMS, benchmark, miniature)
+    table = example.main(benchmark, seeds=(0,), epochs=1)
+    assert set(table) == set(example.STRATEGIES[benchmark])
+    for row in table.values():
+        assert 0.0 <= row["average_accuracy"][0] <= 1.0 and row["forgetting"][0] >= -1.0

@@ -10,6 +10,16 @@ penalty, LwF's distillation) or both; `train_stream` drives them.
   end of each experience; "online" keeps one decayed running Fisher (Schwarz et al. 2018).
 - `LwF(alpha, temperature)`: learning without forgetting (Li & Hoiem 2016): the outputs of the model
   as it was before the experience, on the new data, are distilled into it for the old classes.
+- `SynapticIntelligence(strength, damping)`: (Zenke et al. 2017) each weight's importance is its
+  contribution to the drop of the loss along the training path, `sum -g * dw` over the steps,
+  over its squared total change; the same quadratic penalty as EWC's with those importances.
+- `AGEM(patterns_per_experience, sample_size)`: averaged gradient episodic memory (Chaudhry et al.
+  2019): a step whose gradient would raise the loss on a sample of stored earlier data is projected
+  so that it does not (`g - (g.g_ref / g_ref.g_ref) g_ref` when `g.g_ref < 0`).
+
+EWC, SI and A-GEM act on the gradients through the optimizer's gradient hook (the penalties'
+derivatives are written out, so the model keeps its fastest training step); Replay acts on the
+data, LwF on the loss.
 """
 
 from __future__ import annotations
@@ -40,11 +50,23 @@ class Strategy:
         """Per-sample loss terms from the packed targets' extra columns (None: nothing)."""
         return None
 
+    def before_experience(self, model: Any, optimizer: Any, experience: Experience, stream: Stream) -> None:
+        """Before training on an experience, with the (compiled) model and the optimizer that trains it."""
+
     def after_experience(self, model: Any, experience: Experience, stream: Stream) -> None:
         """After training on an experience (store samples, compute importances, ...)."""
 
+    def detach(self) -> None:
+        """Ends whatever `before_experience` attached (`train_stream` calls it when `fit` fails)."""
+
+    def needs_loss_terms(self) -> bool:
+        """Whether this strategy adds to the loss (`penalty` or `extra_loss` overridden): then
+        `train_stream` trains with `ContinualLoss`, else with plain cross-entropy."""
+        return type(self).penalty is not Strategy.penalty or type(self).extra_loss is not Strategy.extra_loss
+
     def state(self) -> dict[str, Any]:
-        """Arrays and numbers that resume the strategy (`train_stream(..., start=k)`)."""
+        """Tensors, arrays and numbers that resume the strategy (`train_stream(..., start=k)` or
+        its `checkpoint`)."""
         return {}
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -53,6 +75,32 @@ class Strategy:
 
 class Naive(Strategy):
     """Fine-tuning on each experience in turn, nothing more."""
+
+
+class GradientStrategy(Strategy):
+    """A strategy that adjusts each step's gradients (`adjust_gradients`) through the optimizer's
+    gradient hook while it trains on an experience."""
+
+    def __init__(self) -> None:
+        self._handle: Any = None
+        self._weights: list[torch.nn.Parameter] = []
+
+    def before_experience(self, model: Any, optimizer: Any, experience: Experience, stream: Stream) -> None:
+        self.detach()
+        self._weights = [w for w in model.parameters() if w.requires_grad]
+        self._handle = optimizer.register_gradient_hook(lambda _: self.adjust_gradients(self._weights))
+
+    def after_experience(self, model: Any, experience: Experience, stream: Stream) -> None:
+        self.detach()
+
+    def detach(self) -> None:
+        """Takes the hook off the optimizer."""
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
+
+    def adjust_gradients(self, weights: list[torch.nn.Parameter]) -> None:
+        """Reads and changes the weights' `.grad` in place, before the optimizer's update."""
 
 
 class Replay(Strategy):
@@ -119,11 +167,16 @@ class Replay(Strategy):
         return {"buffer_x": self.buffer_x, "buffer_y": self.buffer_y, "seen": self.seen}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        self.buffer_x, self.buffer_y, self.seen = state["buffer_x"], state["buffer_y"], int(state["seen"])
+        self.buffer_x, self.buffer_y = _array_or_none(state["buffer_x"]), _array_or_none(state["buffer_y"])
+        self.seen = int(state["seen"])
 
 
-class EWC(Strategy):
+class EWC(GradientStrategy):
     """Elastic weight consolidation; see the module docstring.
+
+    The penalty's derivative, `strength * sum_t F_t (w - w*_t)`, is added to each step's gradients
+    (the update is the one through the loss; History's loss is the cross-entropy alone, and
+    `penalty_value(model)` gives the term itself).
 
     Args:
         strength: lambda (>= 0), the penalty's weight.
@@ -135,6 +188,7 @@ class EWC(Strategy):
 
     def __init__(self, strength: float, mode: str = "separate", decay: float = 1.0,
                  fisher_samples: int | None = 1000, seed: int | None = 0) -> None:
+        super().__init__()
         if not isinstance(strength, (int, float)) or strength < 0:
             raise ValueError(f"EWC strength must be a number >= 0; got {strength!r}.")
         if mode not in ("separate", "online"):
@@ -143,19 +197,25 @@ class EWC(Strategy):
         self.rng = np.random.default_rng(seed)
         self.importances: list[tuple[list[torch.Tensor], list[torch.Tensor]]] = []  # (Fisher, anchor) pairs
 
-    def penalty(self, model: Any) -> torch.Tensor | None:
-        if not self.importances or not self.strength:
-            return None
+    def before_experience(self, model: Any, optimizer: Any, experience: Experience, stream: Stream) -> None:
+        super().before_experience(model, optimizer, experience, stream)
+        device = self._weights[0].device
+        self.importances = [([f.to(device) for f in fisher], [a.to(device) for a in anchor])
+                            for fisher, anchor in self.importances]
+
+    def penalty_value(self, model: Any) -> torch.Tensor:
+        """`strength / 2 * sum_t sum_i F_t,i (w_i - w*_t,i)^2` for the model's current weights."""
         weights = [w for w in model.parameters() if w.requires_grad]
-        total = None
-        for fisher, anchor in self.importances:
-            differences = torch._foreach_sub(weights, anchor)
-            terms = torch._foreach_mul(torch._foreach_mul(differences, differences), fisher)
-            value = torch.stack([term.sum() for term in terms]).sum()
-            total = value if total is None else total + value
-        return 0.5 * self.strength * total
+        return 0.5 * self.strength * sum((_weighted_square_distance(weights, fisher, anchor)
+                                          for fisher, anchor in self.importances), torch.zeros(()))
+
+    def adjust_gradients(self, weights: list[torch.nn.Parameter]) -> None:
+        if self.strength:
+            for fisher, anchor in self.importances:
+                _add_quadratic_pull(weights, fisher, anchor, self.strength)
 
     def after_experience(self, model: Any, experience: Experience, stream: Stream) -> None:
+        super().after_experience(model, experience, stream)
         rows = np.arange(len(experience.x_train))
         if self.fisher_samples is not None and len(rows) > self.fisher_samples:
             rows = self.rng.choice(rows, self.fisher_samples, replace=False)
@@ -174,6 +234,160 @@ class EWC(Strategy):
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.importances = [(list(fisher), list(anchor)) for fisher, anchor in state["importances"]]
+
+
+class SynapticIntelligence(GradientStrategy):
+    """Synaptic Intelligence; see the module docstring. The penalty `strength * sum_i
+    Omega_i (w_i - w*_i)^2` acts on the gradients as EWC's does. A weight whose path made the loss
+    rise overall gets importance 0 (not a negative one, which would push it away from its anchor).
+
+    Args:
+        strength: c (>= 0), the penalty's weight.
+        damping: xi (> 0) in `Omega = sum_steps(-g * dw) / (total change^2 + xi)`.
+    """
+
+    def __init__(self, strength: float = 1.0, damping: float = 0.1) -> None:
+        super().__init__()
+        if not isinstance(strength, (int, float)) or strength < 0:
+            raise ValueError(f"SynapticIntelligence strength must be a number >= 0; got {strength!r}.")
+        if not isinstance(damping, (int, float)) or damping <= 0:
+            raise ValueError(f"SynapticIntelligence damping must be a number > 0; got {damping!r}.")
+        self.strength, self.damping = float(strength), float(damping)
+        self.importance: list[torch.Tensor] | None = None  # Omega, summed over the experiences so far
+        self.anchor: list[torch.Tensor] | None = None
+        self._path: list[torch.Tensor] = []  # this experience's sum of -g * dw
+        self._start: list[torch.Tensor] = []
+        self._previous: list[torch.Tensor] = []
+        self._gradient: list[torch.Tensor] | None = None
+
+    def before_experience(self, model: Any, optimizer: Any, experience: Experience, stream: Stream) -> None:
+        super().before_experience(model, optimizer, experience, stream)
+        if self.importance is not None:
+            device = self._weights[0].device
+            self.importance, self.anchor = [t.to(device) for t in self.importance], [t.to(device) for t in self.anchor]
+        self._start = [w.detach().clone() for w in self._weights]
+        self._previous = [w.detach().clone() for w in self._weights]
+        self._path = [torch.zeros_like(w) for w in self._weights]
+        self._gradient = None
+
+    def adjust_gradients(self, weights: list[torch.nn.Parameter]) -> None:
+        with torch.no_grad():
+            self._add_last_step(weights)
+            self._gradient = [_gradient_or_zeros(w).clone() for w in weights]  # the task's gradient
+            torch._foreach_copy_(self._previous, [w.detach() for w in weights])
+            if self.importance is not None and self.strength:
+                _add_quadratic_pull(weights, self.importance, self.anchor, 2.0 * self.strength)
+
+    def _add_last_step(self, weights: list[torch.nn.Parameter]) -> None:
+        """Adds the previous step's `-g * dw` (its update is now in the weights) to the path."""
+        if self._gradient is not None:
+            change = torch._foreach_sub([w.detach() for w in weights], self._previous)
+            torch._foreach_addcmul_(self._path, self._gradient, change, value=-1.0)
+
+    def after_experience(self, model: Any, experience: Experience, stream: Stream) -> None:
+        weights = self._weights
+        super().after_experience(model, experience, stream)
+        with torch.no_grad():
+            self._add_last_step(weights)
+            now = [w.detach().clone() for w in weights]
+            total = torch._foreach_sub(now, self._start)
+            new = [(path / (change.square() + self.damping)).clamp_min(0.0) for path, change in zip(self._path, total)]
+            self.importance = new if self.importance is None else torch._foreach_add(self.importance, new)
+            self.anchor = now
+        self._gradient = None
+
+    def penalty_value(self, model: Any) -> torch.Tensor:
+        """`strength * sum_i Omega_i (w_i - w*_i)^2` for the model's current weights."""
+        if self.importance is None:
+            return torch.zeros(())
+        weights = [w for w in model.parameters() if w.requires_grad]
+        return self.strength * _weighted_square_distance(weights, self.importance, self.anchor)
+
+    def state(self) -> dict[str, Any]:
+        if self.importance is None:
+            return {}
+        return {"importance": [t.cpu() for t in self.importance], "anchor": [t.cpu() for t in self.anchor]}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.importance = list(state["importance"]) if state.get("importance") else None
+        self.anchor = list(state["anchor"]) if state.get("anchor") else None
+
+
+class AGEM(GradientStrategy):
+    """Averaged gradient episodic memory; see the module docstring.
+
+    Args:
+        patterns_per_experience: samples of each experience kept in the memory (> 0).
+        sample_size: memory samples drawn at each step for the reference gradient (> 0).
+        seed: the draws.
+    """
+
+    def __init__(self, patterns_per_experience: int = 256, sample_size: int = 256, seed: int | None = 0) -> None:
+        super().__init__()
+        for name, value in (("patterns_per_experience", patterns_per_experience), ("sample_size", sample_size)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"AGEM {name} must be a positive integer; got {value!r}.")
+        self.patterns_per_experience, self.sample_size = patterns_per_experience, sample_size
+        self.rng = np.random.default_rng(seed)
+        self.memory_x: np.ndarray | None = None
+        self.memory_y: np.ndarray | None = None
+        self.memory_classes: np.ndarray | None = None  # (n, outputs) True where a sample's task allows
+        self._model: Any = None
+        self._scenario = "class"
+
+    def before_experience(self, model: Any, optimizer: Any, experience: Experience, stream: Stream) -> None:
+        super().before_experience(model, optimizer, experience, stream)
+        self._model, self._scenario = model, stream.scenario
+
+    def adjust_gradients(self, weights: list[torch.nn.Parameter]) -> None:
+        if self.memory_x is None:
+            return
+        rows = self.rng.choice(len(self.memory_x), min(self.sample_size, len(self.memory_x)), replace=False)
+        device = weights[0].device
+        with torch.enable_grad():
+            outputs = self._model(torch.as_tensor(self.memory_x[rows]).to(device))
+            log_probabilities = masked_log_probabilities(outputs)
+            if self._scenario == "task":
+                allowed = torch.zeros(log_probabilities.shape, dtype=torch.bool, device=device)
+                allowed[:, :self.memory_classes.shape[1]] = torch.as_tensor(self.memory_classes[rows]).to(device)
+                log_probabilities = torch.log_softmax(log_probabilities.masked_fill(~allowed, float("-inf")), dim=1)
+            labels = torch.as_tensor(self.memory_y[rows]).to(device).long()
+            loss = F.nll_loss(log_probabilities, labels)
+            reference = torch.autograd.grad(loss, weights, allow_unused=True)
+        with torch.no_grad():
+            pairs = [(w.grad, r) for w, r in zip(weights, reference) if w.grad is not None and r is not None]
+            if not pairs:
+                return
+            gradients, references = [g for g, _ in pairs], [r for _, r in pairs]
+            dot = torch.stack([(g * r).sum() for g, r in pairs]).sum()
+            norm = torch.stack([r.square().sum() for r in references]).sum()
+            scale = dot.clamp(max=0.0) / (norm + 1e-12)  # 0 unless the step would raise the memory's loss
+            torch._foreach_add_(gradients, torch._foreach_mul(references, -scale))
+
+    def after_experience(self, model: Any, experience: Experience, stream: Stream) -> None:
+        super().after_experience(model, experience, stream)
+        count = min(self.patterns_per_experience, len(experience.x_train))
+        rows = self.rng.choice(len(experience.x_train), count, replace=False)
+        outputs = stream.num_classes
+        allowed = np.zeros((count, outputs), dtype=bool)
+        allowed[:, list(experience.classes)] = True
+        x, y = experience.x_train[rows], experience.y_train[rows]
+        if self.memory_x is None:
+            self.memory_x, self.memory_y, self.memory_classes = x, y, allowed
+        else:
+            self.memory_x = np.concatenate([self.memory_x, x])
+            self.memory_y = np.concatenate([self.memory_y, y])
+            self.memory_classes = np.concatenate([self.memory_classes, allowed])
+        self._model = None
+
+    def state(self) -> dict[str, Any]:
+        if self.memory_x is None:
+            return {}
+        return {"memory_x": self.memory_x, "memory_y": self.memory_y, "memory_classes": self.memory_classes}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.memory_x, self.memory_y = _array_or_none(state.get("memory_x")), _array_or_none(state.get("memory_y"))
+        self.memory_classes = _array_or_none(state.get("memory_classes"))
 
 
 class LwF(Strategy):
@@ -245,3 +459,31 @@ def masked_log_probabilities(outputs: torch.Tensor, classes: Any = None) -> torc
     mask = torch.full_like(log_probabilities, float("-inf"))
     mask[:, list(classes)] = 0.0
     return torch.log_softmax(log_probabilities + mask, dim=1)
+
+
+def _weighted_square_distance(weights: list[torch.Tensor], importance: list[torch.Tensor],
+                              anchor: list[torch.Tensor]) -> torch.Tensor:
+    """`sum_i importance_i (w_i - anchor_i)^2` over all the tensors."""
+    return torch.stack([(i * (w - a).square()).sum() for w, i, a in zip(weights, importance, anchor)]).sum()
+
+
+def _add_quadratic_pull(weights: list[torch.nn.Parameter], importance: list[torch.Tensor],
+                        anchor: list[torch.Tensor], scale: float) -> None:
+    """Adds `scale * importance * (w - anchor)` (the derivative of `scale / 2 * importance * (w - anchor)^2`)
+    to the gradients of the weights that have one."""
+    with torch.no_grad():
+        rows = [i for i, w in enumerate(weights) if w.grad is not None]
+        pull = torch._foreach_sub([weights[i].detach() for i in rows], [anchor[i] for i in rows])
+        torch._foreach_mul_(pull, [importance[i] for i in rows])
+        torch._foreach_add_([weights[i].grad for i in rows], pull, alpha=scale)
+
+
+def _gradient_or_zeros(weight: torch.nn.Parameter) -> torch.Tensor:
+    return weight.grad if weight.grad is not None else torch.zeros_like(weight)
+
+
+def _array_or_none(value: Any) -> np.ndarray | None:
+    """A stored array back as NumPy (states come back from a checkpoint as tensors)."""
+    if value is None:
+        return None
+    return value.numpy() if isinstance(value, torch.Tensor) else np.asarray(value)

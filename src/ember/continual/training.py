@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ember import losses
+from ember.continual.checkpoint import Progress, load_checkpoint, save_checkpoint
 from ember.continual.stream import Experience, Stream
 from ember.continual.strategies import Naive, Strategy, masked_log_probabilities
 
@@ -128,7 +129,8 @@ def check_experience(model: Any, experience: Experience) -> None:
 
 def train_stream(model: Any, stream: Stream, strategy: Strategy | None = None, optimizer: Any = "adam",
                  epochs: int = 1, batch_size: int = 32, verbose: int = 0, start: int = 0,
-                 accuracy_matrix: np.ndarray | None = None, **fit_options: Any) -> ContinualResults:
+                 accuracy_matrix: np.ndarray | None = None, checkpoint: str | os.PathLike | None = None,
+                 **fit_options: Any) -> ContinualResults:
     """Trains `model` on each experience of `stream` in turn with `strategy` (default: `Naive()`),
     evaluating every experience after each one.
 
@@ -138,6 +140,8 @@ def train_stream(model: Any, stream: Stream, strategy: Strategy | None = None, o
         epochs, batch_size, verbose, **fit_options: passed to each experience's `fit`.
         start, accuracy_matrix: resume at experience `start` (with the strategy's state loaded and the
             rows already measured).
+        checkpoint: a file rewritten after each experience (weights, optimizer and strategy state,
+            the matrix so far); when it exists at the start, the run resumes from it.
     Returns a `ContinualResults`.
     """
     strategy = strategy or Naive()
@@ -146,15 +150,53 @@ def train_stream(model: Any, stream: Stream, strategy: Strategy | None = None, o
     from ember import optimizers as optimizers_module
 
     optimizer = optimizers_module.get(optimizer)
-    history = []
+    history: list[dict[str, list[float]]] = []
+    if checkpoint is not None and os.path.exists(checkpoint):
+        progress = _resume(model, optimizer, strategy, stream, checkpoint)
+        start, matrix, history = progress.next_experience, progress.accuracy_matrix, progress.history
     for index in range(start, count):
         experience = stream[index]
         check_experience(model, experience)
         x, targets = strategy.training_data(model, experience, stream)
-        classes = experience.classes if stream.scenario == "task" else None
-        model.compile(optimizer, loss=ContinualLoss(strategy, model, classes))
-        fitted = model.fit(x, targets, epochs=epochs, batch_size=batch_size, verbose=verbose, **fit_options)
+        loss, targets = _loss_and_targets(model, strategy, stream, experience, targets)
+        model.compile(optimizer, loss=loss)
+        strategy.before_experience(model, optimizer, experience, stream)
+        try:
+            fitted = model.fit(x, targets, epochs=epochs, batch_size=batch_size, verbose=verbose, **fit_options)
+        except BaseException:
+            strategy.detach()
+            raise
         history.append(fitted.history)
         strategy.after_experience(model, experience, stream)
         matrix[index] = [experience_accuracy(model, other, stream.scenario) for other in stream]
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, model, strategy, Progress(index + 1, matrix, history))
     return ContinualResults(matrix, history)
+
+
+def _loss_and_targets(model: Any, strategy: Strategy, stream: Stream, experience: Experience,
+                      targets: np.ndarray) -> tuple[Any, np.ndarray]:
+    """`ContinualLoss` and the packed targets where the strategy adds loss terms or the stream is
+    task-incremental; otherwise plain sparse cross-entropy on the labels (which lets `fit` take its
+    fastest step, e.g. the hand-derived one of a Dense stack on the CPU)."""
+    if strategy.needs_loss_terms() or stream.scenario == "task":
+        return ContinualLoss(strategy, model, experience.classes if stream.scenario == "task" else None), targets
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        outputs = model(torch.as_tensor(experience.x_train[:1]).to(next(model.parameters()).device))
+    model.train(was_training)
+    from_logits = getattr(outputs, "_ember_logits_kind", None) != "softmax"
+    return losses.SparseCategoricalCrossentropy(from_logits=from_logits), targets[:, 0].astype(np.int64)
+
+
+def _resume(model: Any, optimizer: Any, strategy: Strategy, stream: Stream, path: str | os.PathLike) -> Progress:
+    """Loads a checkpoint into the model (compiled with `optimizer` first, so that its state has a
+    home) and the strategy; checks that it belongs to this stream."""
+    check_experience(model, stream[0])
+    model.compile(optimizer, loss="sparse_categorical_crossentropy")
+    progress = load_checkpoint(path, model, strategy)
+    if progress.accuracy_matrix.shape != (len(stream), len(stream)):
+        raise ValueError(f"The checkpoint {os.fspath(path)} is of a stream of {len(progress.accuracy_matrix)} "
+                         f"experiences; this stream has {len(stream)}. Use another checkpoint path for this run.")
+    return progress
