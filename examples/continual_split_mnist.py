@@ -23,6 +23,8 @@ STRATEGIES = {
     "split": {"naive": lambda seed: continual.Naive(),
               "replay (reservoir, 1000)": lambda seed: continual.Replay(1000, seed=seed),
               "replay (class-balanced, 1000)": lambda seed: continual.Replay(1000, "class_balanced", seed=seed),
+              "replay (reservoir, 1000, half of each epoch)": lambda seed: continual.Replay(1000, seed=seed,
+                                                                                           replay_share=0.5),
               "LwF": lambda seed: continual.LwF(alpha=1.0, temperature=2.0),
               "EWC (online)": lambda seed: continual.EWC(1000.0, mode="online", seed=seed)},
     "permuted": {"naive": lambda seed: continual.Naive(),

@@ -286,5 +286,18 @@ def test_bad_input_is_named():
         continual.SynapticIntelligence(-0.5)
     with pytest.raises(ValueError, match="AGEM patterns_per_experience must be a positive integer"):
         continual.AGEM(0)
+    with pytest.raises(ValueError, match=r"replay_share must be in \(0, 1\) or None"):
+        continual.Replay(10, replay_share=1.0)
+
+
+def test_a_replay_share_draws_stored_samples_again_until_they_make_that_share():
+    stream = _tiny_stream()
+    replay = continual.Replay(20, replay_share=0.5)
+    replay.after_experience(None, stream.experiences[0], stream)
+    x, targets = replay.training_data(None, stream.experiences[1], stream)
+    new = len(stream.experiences[1].x_train)
+    assert len(x) == 2 * new and set(np.unique(targets[new:, 0])) <= {0.0, 1.0}
+    stored = {tuple(row) for row in replay.buffer_x}
+    assert all(tuple(row) in stored for row in x[new:])
     with pytest.raises(ValueError, match="Each class may appear in one experience only"):
         continual.Stream.from_arrays(np.zeros((4, 1)), [0, 1, 0, 1], np.zeros((4, 1)), [0, 1, 0, 1], [[0, 1], [1]])

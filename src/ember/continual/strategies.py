@@ -108,14 +108,21 @@ class Replay(Strategy):
 
     Args:
         buffer_size: the samples kept (> 0).
+        replay_share: None: the buffer is added once to each experience's data; a fraction (e.g.
+            0.5, as Avalanche's replay batches): stored samples are drawn again, with replacement,
+            until they make that share of the training data, so that old classes are not outnumbered.
         policy: "reservoir" (every sample seen so far equally likely to be in the buffer, Vitter's
             algorithm) or "class_balanced" (an equal share for each class seen).
         seed: the random draws.
     """
 
-    def __init__(self, buffer_size: int = 1000, policy: str = "reservoir", seed: int | None = 0) -> None:
+    def __init__(self, buffer_size: int = 1000, policy: str = "reservoir", seed: int | None = 0,
+                 replay_share: float | None = None) -> None:
         if not isinstance(buffer_size, int) or buffer_size <= 0:
             raise ValueError(f"buffer_size must be a positive integer; got {buffer_size!r}.")
+        if replay_share is not None and not 0 < replay_share < 1:
+            raise ValueError(f"replay_share must be in (0, 1) or None; got {replay_share!r}.")
+        self.replay_share = replay_share
         if policy not in ("reservoir", "class_balanced"):
             raise ValueError(f"policy must be 'reservoir' or 'class_balanced'; got {policy!r}.")
         self.buffer_size, self.policy = buffer_size, policy
@@ -127,7 +134,11 @@ class Replay(Strategy):
     def training_data(self, model: Any, experience: Experience, stream: Stream) -> tuple[np.ndarray, np.ndarray]:
         x, y = experience.x_train, experience.y_train
         if self.buffer_x is not None:
-            x, y = np.concatenate([x, self.buffer_x]), np.concatenate([y, self.buffer_y])
+            rows = np.arange(len(self.buffer_x))
+            if self.replay_share is not None:  # stored samples drawn again until they make that share
+                wanted = int(round(len(x) * self.replay_share / (1 - self.replay_share)))
+                rows = self.rng.choice(rows, max(wanted, len(rows)), replace=wanted > len(rows))
+            x, y = np.concatenate([x, self.buffer_x[rows]]), np.concatenate([y, self.buffer_y[rows]])
         return x, y[:, None].astype(np.float32)
 
     def after_experience(self, model: Any, experience: Experience, stream: Stream) -> None:
