@@ -269,7 +269,8 @@ class SynapticIntelligence(GradientStrategy):
         self._path: list[torch.Tensor] = []  # this experience's sum of -g * dw
         self._start: list[torch.Tensor] = []
         self._previous: list[torch.Tensor] = []
-        self._gradient: list[torch.Tensor] | None = None
+        self._gradient: list[torch.Tensor] = []
+        self._stepped = False  # whether _gradient and _previous hold a step not yet in the path
 
     def before_experience(self, model: Any, optimizer: Any, experience: Experience, stream: Stream) -> None:
         super().before_experience(model, optimizer, experience, stream)
@@ -279,19 +280,21 @@ class SynapticIntelligence(GradientStrategy):
         self._start = [w.detach().clone() for w in self._weights]
         self._previous = [w.detach().clone() for w in self._weights]
         self._path = [torch.zeros_like(w) for w in self._weights]
-        self._gradient = None
+        self._gradient = [torch.zeros_like(w) for w in self._weights]  # the last step's, filled in place
+        self._stepped = False
 
     def adjust_gradients(self, weights: list[torch.nn.Parameter]) -> None:
         with torch.no_grad():
             self._add_last_step(weights)
-            self._gradient = [_gradient_or_zeros(w).clone() for w in weights]  # the task's gradient
+            torch._foreach_copy_(self._gradient, [_gradient_or_zeros(w) for w in weights])  # the task's gradient
             torch._foreach_copy_(self._previous, [w.detach() for w in weights])
+            self._stepped = True
             if self.importance is not None and self.strength:
                 _add_quadratic_pull(weights, self.importance, self.anchor, 2.0 * self.strength)
 
     def _add_last_step(self, weights: list[torch.nn.Parameter]) -> None:
         """Adds the previous step's `-g * dw` (its update is now in the weights) to the path."""
-        if self._gradient is not None:
+        if self._stepped:
             change = torch._foreach_sub([w.detach() for w in weights], self._previous)
             torch._foreach_addcmul_(self._path, self._gradient, change, value=-1.0)
 
@@ -305,7 +308,7 @@ class SynapticIntelligence(GradientStrategy):
             new = [(path / (change.square() + self.damping)).clamp_min(0.0) for path, change in zip(self._path, total)]
             self.importance = new if self.importance is None else torch._foreach_add(self.importance, new)
             self.anchor = now
-        self._gradient = None
+        self._stepped = False
 
     def penalty_value(self, model: Any) -> torch.Tensor:
         """`strength * sum_i Omega_i (w_i - w*_i)^2` for the model's current weights."""
@@ -344,26 +347,31 @@ class AGEM(GradientStrategy):
         self.memory_y: np.ndarray | None = None
         self.memory_classes: np.ndarray | None = None  # (n, outputs) True where a sample's task allows
         self._model: Any = None
+        self._memory: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # x, y, classes on the device
         self._scenario = "class"
 
     def before_experience(self, model: Any, optimizer: Any, experience: Experience, stream: Stream) -> None:
         super().before_experience(model, optimizer, experience, stream)
         self._model, self._scenario = model, stream.scenario
+        self._memory = None
+        if self.memory_x is not None:  # on the device once per experience, not at every step
+            device = self._weights[0].device
+            self._memory = tuple(torch.as_tensor(array).to(device)
+                                 for array in (self.memory_x, self.memory_y.astype(np.int64), self.memory_classes))
 
     def adjust_gradients(self, weights: list[torch.nn.Parameter]) -> None:
-        if self.memory_x is None:
+        if self._memory is None:
             return
-        rows = self.rng.choice(len(self.memory_x), min(self.sample_size, len(self.memory_x)), replace=False)
-        device = weights[0].device
+        memory_x, memory_y, memory_classes = self._memory
+        rows = torch.as_tensor(self.rng.choice(len(memory_x), min(self.sample_size, len(memory_x)), replace=False),
+                               device=memory_x.device)
         with torch.enable_grad():
-            outputs = self._model(torch.as_tensor(self.memory_x[rows]).to(device))
-            log_probabilities = masked_log_probabilities(outputs)
+            log_probabilities = masked_log_probabilities(self._model(memory_x[rows]))
             if self._scenario == "task":
-                allowed = torch.zeros(log_probabilities.shape, dtype=torch.bool, device=device)
-                allowed[:, :self.memory_classes.shape[1]] = torch.as_tensor(self.memory_classes[rows]).to(device)
+                allowed = torch.zeros(log_probabilities.shape, dtype=torch.bool, device=memory_x.device)
+                allowed[:, :memory_classes.shape[1]] = memory_classes[rows]
                 log_probabilities = torch.log_softmax(log_probabilities.masked_fill(~allowed, float("-inf")), dim=1)
-            labels = torch.as_tensor(self.memory_y[rows]).to(device).long()
-            loss = F.nll_loss(log_probabilities, labels)
+            loss = F.nll_loss(log_probabilities, memory_y[rows])
             reference = torch.autograd.grad(loss, weights, allow_unused=True)
         with torch.no_grad():
             pairs = [(w.grad, r) for w, r in zip(weights, reference) if w.grad is not None and r is not None]
@@ -389,7 +397,7 @@ class AGEM(GradientStrategy):
             self.memory_x = np.concatenate([self.memory_x, x])
             self.memory_y = np.concatenate([self.memory_y, y])
             self.memory_classes = np.concatenate([self.memory_classes, allowed])
-        self._model = None
+        self._model, self._memory = None, None
 
     def state(self) -> dict[str, Any]:
         if self.memory_x is None:
