@@ -25,6 +25,8 @@ STRATEGIES = {
               "replay (class-balanced, 1000)": lambda seed: continual.Replay(1000, "class_balanced", seed=seed),
               "replay (reservoir, 1000, half of each epoch)": lambda seed: continual.Replay(1000, seed=seed,
                                                                                            replay_share=0.5),
+              "replay (reservoir, 1000, 90% of each epoch, 1 epoch)":
+                  lambda seed: continual.Replay(1000, seed=seed, replay_share=0.9),
               "LwF": lambda seed: continual.LwF(alpha=1.0, temperature=2.0),
               "EWC (online)": lambda seed: continual.EWC(1000.0, mode="online", seed=seed)},
     "permuted": {"naive": lambda seed: continual.Naive(),
@@ -34,12 +36,16 @@ STRATEGIES = {
                  "SI": lambda seed: continual.SynapticIntelligence(1.0),
                  "A-GEM (256 per experience)": lambda seed: continual.AGEM(256, 256, seed=seed)},
     "cifar": {"naive": lambda seed: continual.Naive(),
-              "replay (reservoir, 1000)": lambda seed: continual.Replay(1000, seed=seed)},
+              "replay (reservoir, 1000)": lambda seed: continual.Replay(1000, seed=seed),
+              "replay (reservoir, 1000, half of each epoch)": lambda seed: continual.Replay(1000, seed=seed,
+                                                                                           replay_share=0.5)},
 }
 STRATEGIES["split"].update(SI=lambda seed: continual.SynapticIntelligence(1.0),
                            **{"A-GEM (256 per experience)": lambda seed: continual.AGEM(256, 256, seed=seed)})
 SETTINGS = {"split": {"hidden": (400, 400), "epochs": 2}, "permuted": {"hidden": (512,), "epochs": 2},
             "cifar": {"epochs": 3}}
+EPOCHS = {"replay (reservoir, 1000, 90% of each epoch, 1 epoch)": 1}  # rows that differ from SETTINGS
+TITLES = {"split": "Split MNIST", "permuted": "Permuted MNIST", "cifar": "Split CIFAR-10"}
 STREAMS = {"split": continual.split_mnist, "permuted": lambda: continual.permuted_mnist(10),
            "cifar": continual.split_cifar10}
 
@@ -73,9 +79,8 @@ def main(benchmark: str = "split", seeds: tuple[int, ...] = (0, 1, 2), epochs: i
             ember.utils.set_random_seed(seed)
             start = time.perf_counter()
             model = cnn() if benchmark == "cifar" else mlp(settings["hidden"])
-            results = continual.train_stream(model, stream, make(seed),
-                                             optimizer=ember.optimizers.Adam(1e-3), epochs=epochs or settings["epochs"],
-                                             batch_size=128)
+            results = continual.train_stream(model, stream, make(seed), optimizer=ember.optimizers.Adam(1e-3),
+                                             epochs=epochs or EPOCHS.get(name, settings["epochs"]), batch_size=128)
             seconds.append(time.perf_counter() - start)
             runs.append(results.summary())
             if plot_dir is not None and seed == seeds[0]:
@@ -84,7 +89,7 @@ def main(benchmark: str = "split", seeds: tuple[int, ...] = (0, 1, 2), epochs: i
                        for key in runs[0]}
         table[name]["seconds"] = (float(np.mean(seconds)), float(np.std(seconds)))
         row = "  ".join(f"{key} {mean:.3f} ± {std:.3f}" for key, (mean, std) in table[name].items())
-        print(f"{benchmark} MNIST, {name}: {row}", flush=True)
+        print(f"{TITLES[benchmark]}, {name}: {row}", flush=True)
     return table
 
 

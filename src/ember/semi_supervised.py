@@ -1,7 +1,8 @@
 """Semi-supervised learning as a training mode of ordinary classifiers: a few labeled samples plus
 many unlabeled ones, through `fit(x, y, unlabeled_x=u, semi_supervised=FixMatch())`.
 
-Each step takes a labeled batch and `unlabeled_ratio` times as many unlabeled samples. The model's
+Each step takes a labeled batch (weakly augmented, as FixMatch does) and `unlabeled_ratio` times as
+many unlabeled samples. The model's
 own prediction on a weakly augmented view of each unlabeled sample becomes its pseudo-label where
 the model is confident (`threshold`); the cross-entropy of the prediction on a strongly augmented
 view against it is added to the labeled loss, weighted by `unlabeled_weight`.

@@ -38,11 +38,60 @@ def test_the_unlabeled_loss_counts_only_confident_pseudo_labels():
     assert history["loss"][0] == pytest.approx(supervised + expected, rel=1e-5)
 
 
+def test_the_labeled_batch_gets_the_weak_view():
+    x, y = np.arange(12, dtype="float32").reshape(4, 3), np.array([0, 1, 2, 0])
+    seen = []
+
+    def weak(batch, generator):
+        seen.append(batch.detach().cpu().numpy().copy())
+        return batch
+
+    model = ember.Sequential([layers.Input((3,)), layers.Dense(3, activation="softmax")])
+    model.compile(ember.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+    method = semi_supervised.FixMatch(unlabeled_ratio=2, weak=weak, strong=semi_supervised.identity)
+    model.fit(x, y, unlabeled_x=-np.concatenate([x, x]), semi_supervised=method, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    assert any(batch.shape == x.shape and np.array_equal(np.sort(batch, axis=0), x) for batch in seen)
+    assert any(batch.shape == (8, 3) and (batch <= 0).all() for batch in seen)  # and the unlabeled samples
+
+
+def test_strong_views_leave_the_moving_statistics_alone():
+    rng = np.random.default_rng(0)
+    x, y, unlabeled = rng.normal(size=(8, 3)).astype("float32"), rng.integers(0, 2, 8), rng.normal(size=(16, 3))
+    moving = {}
+    for name, strong in (("identity", semi_supervised.identity), ("wild", lambda batch, generator: 50 * batch + 9)):
+        ember.utils.set_random_seed(0)
+        model = ember.Sequential([layers.Input((3,)), layers.BatchNormalization(momentum=0.5),
+                                  layers.Dense(2, activation="softmax")])
+        model.compile(ember.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+        method = semi_supervised.FixMatch(unlabeled_ratio=2, weak=semi_supervised.identity, strong=strong, seed=0)
+        model.fit(x, y, unlabeled_x=unlabeled, semi_supervised=method, batch_size=8, epochs=1, verbose=0)
+        moving[name] = [w.detach().numpy().copy() for w in (model.layers[0].moving_mean, model.layers[0].moving_variance)]
+    assert not np.allclose(moving["identity"][0], 0.0)  # the labeled and weak views were recorded
+    for kept, other in zip(moving["identity"], moving["wild"]):
+        np.testing.assert_allclose(other, kept, rtol=1e-6)
+
+
+def test_torch_batch_norm_keeps_its_running_statistics_inside_the_context():
+    from ember.training.semi_supervised_step import moving_statistics_kept
+
+    norm = torch.nn.BatchNorm1d(3, momentum=None).train()
+    norm(torch.randn(16, 3))
+    before = [norm.running_mean.clone(), norm.running_var.clone(), norm.num_batches_tracked.clone()]
+    batch = 5 * torch.randn(16, 3) + 2
+    with moving_statistics_kept(norm):
+        out = norm(batch)
+    np.testing.assert_allclose(out.mean(0).detach().numpy(), 0.0, atol=1e-5)  # normalized by the batch itself
+    for kept, now in zip(before, (norm.running_mean, norm.running_var, norm.num_batches_tracked)):
+        assert torch.equal(kept, now)
+    assert norm.momentum is None
+
+
 def test_fixmatch_learns_two_moons_from_six_labels():
     x, y = make_moons(1000, noise=0.08, random_state=0)
     x_test, y_test = make_moons(1000, noise=0.08, random_state=1)
     labeled = np.array([np.where(y == c)[0][i] for c in (0, 1) for i in range(3)])
-    weak = lambda batch, generator: batch + 0.05 * torch.randn(batch.shape, generator=generator, device=batch.device)
+    # the weak jitter moves the 6 labeled points too, so it stays well below the moons' own noise (0.08)
+    weak = lambda batch, generator: batch + 0.02 * torch.randn(batch.shape, generator=generator, device=batch.device)
     strong = lambda batch, generator: batch + 0.15 * torch.randn(batch.shape, generator=generator, device=batch.device)
     for seed in (0, 1):
         ember.utils.set_random_seed(seed)

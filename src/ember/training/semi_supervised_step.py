@@ -8,7 +8,8 @@ of a permutation that is drawn afresh whenever it runs out.
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -82,23 +83,27 @@ class SemiSupervisedStep(EagerStep):
         return losses.log_probabilities(outputs, self.from_logits)
 
     def forward_and_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[torch.Tensor, Any]:
-        """In training, one forward pass over the labeled batch, the weak and the strong views (as
-        FixMatch runs them: batch normalization sees all three together)."""
+        """In training, one forward pass over the weakly augmented labeled batch with the unlabeled
+        samples' weak views, and one over their strong views that leaves batch normalization's moving
+        statistics as they were: the strong views (Cutout, contrast) would pull them away from the
+        data the model sees in inference."""
         self.logs.training = self.model.training
         if not self.model.training:
             return super().forward_and_loss(x, y, sample_weight)
         method = self.method
         samples = self.next_unlabeled(method.unlabeled_ratio * len(x))
         with torch.no_grad():
+            labeled_view = method.weak(x, self.generator)
             weak, strong = method.weak(samples, self.generator), method.strong(samples, self.generator)
-        outputs = self.model(torch.cat([x, weak, strong]))
+        outputs = self.model(torch.cat([labeled_view, weak]))
+        with moving_statistics_kept(self.model):
+            strong_outputs = self.model(strong)
         labeled, count = rows_of(outputs, 0, len(x)), len(samples)
         loss = self.objectives.compute_loss(y, labeled, sample_weight, extra_losses(self._loss_layers))
-        log_probabilities = self.log_probabilities(outputs)
         with torch.no_grad():
-            confidence, pseudo_labels = log_probabilities[len(x):len(x) + count].exp().max(dim=-1)
+            confidence, pseudo_labels = self.log_probabilities(outputs)[len(x):].exp().max(dim=-1)
             confident = (confidence >= method.threshold).float()
-        unlabeled_loss = (F.nll_loss(log_probabilities[len(x) + count:], pseudo_labels, reduction="none")
+        unlabeled_loss = (F.nll_loss(self.log_probabilities(strong_outputs), pseudo_labels, reduction="none")
                           * confident).mean()
         with torch.no_grad():
             self.logs.unlabeled_loss.update_with_batch_mean(unlabeled_loss, count)
@@ -110,6 +115,28 @@ class SemiSupervisedStep(EagerStep):
     def test(self, batch: tuple) -> None:
         self.logs.training = False
         super().test(batch)
+
+
+@contextlib.contextmanager
+def moving_statistics_kept(model: torch.nn.Module) -> Iterator[None]:
+    """Batch normalization layers (ember's and torch's) keep their moving statistics inside: a
+    training-mode forward pass normalizes with its batch's statistics but records none (the update
+    runs with a weight of 0 for the batch, since autograd may hold the statistics tensors)."""
+    changed = []
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):  # momentum: the new batch's weight
+            changed.append((module, module.momentum, module.num_batches_tracked.clone()))
+            module.momentum = 0.0
+        elif isinstance(getattr(module, "moving_mean", None), torch.Tensor) and hasattr(module, "momentum"):
+            changed.append((module, module.momentum, None))  # Keras's momentum: the old statistics' weight
+            module.momentum = 1.0
+    try:
+        yield
+    finally:
+        for module, momentum, count in changed:
+            module.momentum = momentum
+            if count is not None:
+                module.num_batches_tracked.copy_(count)
 
 
 def rows_of(outputs: torch.Tensor, start: int, stop: int) -> torch.Tensor:
