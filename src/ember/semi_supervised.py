@@ -2,13 +2,13 @@
 many unlabeled ones, through `fit(x, y, unlabeled_x=u, semi_supervised=FixMatch())`.
 
 Each step takes a labeled batch (weakly augmented, as FixMatch does) and `unlabeled_ratio` times as
-many unlabeled samples. The model's
-own prediction on a weakly augmented view of each unlabeled sample becomes its pseudo-label where
-the model is confident (`threshold`); the cross-entropy of the prediction on a strongly augmented
-view against it is added to the labeled loss, weighted by `unlabeled_weight`.
+many unlabeled samples. The model's own prediction on a weakly augmented view of each unlabeled
+sample becomes its pseudo-label where the model is confident (`threshold`); the cross-entropy of
+the prediction on a strongly augmented view against it is added to the labeled loss, weighted by
+`unlabeled_weight`.
 
-- `FixMatch` (Sohn et al. 2020): weak = a small random shift; strong = a random affine, contrast,
-  then Cutout; threshold 0.95, ratio 7, weight 1.
+- `FixMatch` (Sohn et al. 2020): weak = a random shift by whole pixels; strong = a random affine,
+  contrast, then Cutout; threshold 0.95, ratio 7, weight 1.
 - `PseudoLabel` (Lee 2013): no augmentation by default; the weight ramps up from 0 over
   `rampup_steps` steps, since early pseudo-labels are mostly wrong.
 
@@ -77,10 +77,26 @@ def cutout(images: torch.Tensor, generator: torch.Generator | None = None, size:
     return images.masked_fill(inside[..., None], 0.0)
 
 
+def random_translate(images: torch.Tensor, generator: torch.Generator | None = None,
+                     shift: float = 0.125) -> torch.Tensor:
+    """Each image moved by its own whole number of pixels, up to `shift` x its size each way, filled
+    with zeros (pad-and-crop: no interpolation, so the pixels stay as sharp as in inference).
+    `images`: `(batch, height, width, channels)`; returns the same shape."""
+    _require_images(images)
+    count, height, width = images.shape[:3]
+    pad_rows, pad_columns = int(round(shift * height)), int(round(shift * width))
+    padded = F.pad(images, (0, 0, pad_columns, pad_columns, pad_rows, pad_rows))
+    draw = lambda pad: torch.randint(0, 2 * pad + 1, (count,), device=images.device, generator=generator)
+    tops, lefts = draw(pad_rows), draw(pad_columns)
+    rows = (tops[:, None] + torch.arange(height, device=images.device))[:, :, None]  # (batch, height, 1)
+    columns = (lefts[:, None] + torch.arange(width, device=images.device))[:, None, :]  # (batch, 1, width)
+    return padded[torch.arange(count, device=images.device)[:, None, None], rows, columns]
+
+
 def weak_augment(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """FixMatch's weak view: a random shift of up to 12.5% each way (no flip: digits and text are
-    not mirror-symmetric; add a `layers.RandomFlip` yourself for natural images)."""
-    return random_affine(images, generator, shift=0.125)
+    """FixMatch's weak view: a random shift of up to 12.5% each way, in whole pixels (no flip:
+    digits and text are not mirror-symmetric; add a `layers.RandomFlip` yourself for natural images)."""
+    return random_translate(images, generator, shift=0.125)
 
 
 def strong_augment(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -169,4 +185,4 @@ def get(method: str | SemiSupervisedMethod | None) -> SemiSupervisedMethod:
 
 
 __all__ = ["FixMatch", "PseudoLabel", "SemiSupervisedMethod", "weak_augment", "strong_augment", "random_affine",
-           "random_contrast", "cutout", "identity", "get"]
+           "random_contrast", "random_translate", "cutout", "identity", "get"]

@@ -123,6 +123,20 @@ def test_augmentations_keep_shapes_differ_per_sample_and_repeat_under_a_seed():
         semi_supervised.weak_augment(torch.rand(4, 3))
 
 
+def test_the_weak_view_moves_whole_pixels_without_blurring():
+    images = (torch.arange(16 * 16, dtype=torch.float32) + 1).reshape(1, 16, 16, 1).repeat(32, 1, 1, 1)
+    moved = semi_supervised.weak_augment(images, torch.Generator().manual_seed(0))
+    offsets = set()
+    for sample in moved[..., 0]:
+        rows, columns = torch.nonzero(sample, as_tuple=True)
+        source = sample[rows, columns].long() - 1  # each kept pixel's index in the original image
+        shifts = {(int(r), int(c)) for r, c in zip(source // 16 - rows, source % 16 - columns)}
+        assert len(shifts) == 1  # one whole-pixel move per image, every value an original one
+        offsets |= shifts
+        assert int((sample == 0).sum()) == 256 - len(rows)  # the rest is zero fill
+    assert max(max(abs(r), abs(c)) for r, c in offsets) <= 2 and len(offsets) > 5  # 12.5% of 16 pixels
+
+
 def test_the_unlabeled_weight_ramps_up():
     method = semi_supervised.PseudoLabel(unlabeled_weight=2.0, rampup_steps=100)
     assert [method.weight_at(step) for step in (0, 50, 100, 500)] == [0.0, 1.0, 2.0, 2.0]
