@@ -8,7 +8,7 @@ the prediction on a strongly augmented view against it is added to the labeled l
 `unlabeled_weight`.
 
 - `FixMatch` (Sohn et al. 2020): weak = a random shift by whole pixels; strong = a random affine,
-  contrast, then Cutout; threshold 0.95, ratio 7, weight 1.
+  contrast, then Cutout of up to half the side; threshold 0.95, ratio 7, weight 1.
 - `PseudoLabel` (Lee 2013): no augmentation by default; the weight ramps up from 0 over
   `rampup_steps` steps, since early pseudo-labels are mostly wrong.
 
@@ -30,7 +30,8 @@ from ember import losses
 Augmentation = Callable[[torch.Tensor, "torch.Generator | None"], torch.Tensor]
 
 
-def _uniform(count: int, low: float, high: float, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+def _uniform(count: int, low: float, high: float, like: torch.Tensor,
+             generator: torch.Generator | None) -> torch.Tensor:
     return low + (high - low) * torch.rand(count, device=like.device, dtype=like.dtype, generator=generator)
 
 
@@ -62,18 +63,24 @@ def random_contrast(images: torch.Tensor, generator: torch.Generator | None = No
     return (images - means) * scales + means
 
 
-def cutout(images: torch.Tensor, generator: torch.Generator | None = None, size: float = 0.5) -> torch.Tensor:
+def cutout(images: torch.Tensor, generator: torch.Generator | None = None, size: float = 0.5,
+           random_size: bool = False) -> torch.Tensor:
     """Each image with one square of side `size` x its height set to zero, at a random centre
-    (DeVries & Taylor 2017; the square may overhang the border)."""
+    (DeVries & Taylor 2017; the square may overhang the border). With `random_size`, each image's
+    side is drawn from [0, `size`] x its height instead, as in FixMatch's RandAugment."""
     _require_images(images)
     count, height, width = images.shape[:3]
-    side = max(1, int(round(size * height)))
+    if random_size:
+        sides = (torch.rand(count, device=images.device, generator=generator) * size * height).round()
+    else:
+        sides = torch.full((count,), float(max(1, int(round(size * height)))), device=images.device)
     centres = torch.rand(count, 2, device=images.device, generator=generator) * torch.tensor(
         [height, width], device=images.device)
+    sides = sides[:, None, None]
     rows = torch.arange(height, device=images.device)[None, :, None]
     columns = torch.arange(width, device=images.device)[None, None, :]
-    top, left = (centres[:, 0] - side / 2)[:, None, None], (centres[:, 1] - side / 2)[:, None, None]
-    inside = (rows >= top) & (rows < top + side) & (columns >= left) & (columns < left + side)
+    top, left = centres[:, 0, None, None] - sides / 2, centres[:, 1, None, None] - sides / 2
+    inside = (rows >= top) & (rows < top + sides) & (columns >= left) & (columns < left + sides)
     return images.masked_fill(inside[..., None], 0.0)
 
 
@@ -101,9 +108,9 @@ def weak_augment(images: torch.Tensor, generator: torch.Generator | None = None)
 
 def strong_augment(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """FixMatch's strong view, RandAugment-like: rotation (+-30 degrees), shear (+-0.3), zoom
-    (+-0.2) and shift (+-0.2), contrast (+-0.5), then Cutout of half the side."""
+    (+-0.2) and shift (+-0.2), contrast (+-0.5), then Cutout of up to half the side."""
     moved = random_affine(images, generator, rotation=30.0, shift=0.2, shear=0.3, zoom=0.2)
-    return cutout(random_contrast(moved, generator, 0.5), generator, 0.5)
+    return cutout(random_contrast(moved, generator, 0.5), generator, 0.5, random_size=True)
 
 
 def identity(inputs: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -181,7 +188,8 @@ def get(method: str | SemiSupervisedMethod | None) -> SemiSupervisedMethod:
         return method
     if isinstance(method, str) and method.lower().replace("-", "_") in METHODS:
         return METHODS[method.lower().replace("-", "_")]()
-    raise ValueError(f"semi_supervised must be one of {list(METHODS)} or a FixMatch/PseudoLabel object; got {method!r}.")
+    raise ValueError(f"semi_supervised must be one of {list(METHODS)} or a FixMatch/PseudoLabel object; "
+                     f"got {method!r}.")
 
 
 __all__ = ["FixMatch", "PseudoLabel", "SemiSupervisedMethod", "weak_augment", "strong_augment", "random_affine",

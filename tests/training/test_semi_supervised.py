@@ -49,7 +49,8 @@ def test_the_labeled_batch_gets_the_weak_view():
     model = ember.Sequential([layers.Input((3,)), layers.Dense(3, activation="softmax")])
     model.compile(ember.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
     method = semi_supervised.FixMatch(unlabeled_ratio=2, weak=weak, strong=semi_supervised.identity)
-    model.fit(x, y, unlabeled_x=-np.concatenate([x, x]), semi_supervised=method, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    model.fit(x, y, unlabeled_x=-np.concatenate([x, x]), semi_supervised=method, batch_size=4, epochs=1, shuffle=False,
+              verbose=0)
     assert any(batch.shape == x.shape and np.array_equal(np.sort(batch, axis=0), x) for batch in seen)
     assert any(batch.shape == (8, 3) and (batch <= 0).all() for batch in seen)  # and the unlabeled samples
 
@@ -65,7 +66,8 @@ def test_strong_views_leave_the_moving_statistics_alone():
         model.compile(ember.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
         method = semi_supervised.FixMatch(unlabeled_ratio=2, weak=semi_supervised.identity, strong=strong, seed=0)
         model.fit(x, y, unlabeled_x=unlabeled, semi_supervised=method, batch_size=8, epochs=1, verbose=0)
-        moving[name] = [w.detach().numpy().copy() for w in (model.layers[0].moving_mean, model.layers[0].moving_variance)]
+        norm = model.layers[0]
+        moving[name] = [w.detach().numpy().copy() for w in (norm.moving_mean, norm.moving_variance)]
     assert not np.allclose(moving["identity"][0], 0.0)  # the labeled and weak views were recorded
     for kept, other in zip(moving["identity"], moving["wild"]):
         np.testing.assert_allclose(other, kept, rtol=1e-6)
@@ -119,6 +121,9 @@ def test_augmentations_keep_shapes_differ_per_sample_and_repeat_under_a_seed():
     holes = semi_supervised.cutout(torch.ones(32, 10, 10, 1), generator(), size=0.4)
     zeros = (holes == 0).flatten(1).sum(dim=1)
     assert zeros.max() == 16 and zeros.min() >= 1  # a 4x4 square, cut by the border at times
+    varied = semi_supervised.cutout(torch.ones(64, 20, 20, 1), generator(), size=0.5, random_size=True)
+    zeros = (varied == 0).flatten(1).sum(dim=1)
+    assert zeros.max() <= 100 and len(set(zeros.tolist())) > 5  # sides from 0 to 10 pixels
     with pytest.raises(ValueError, match=r"channels-last images .* got shape \(4, 3\)"):
         semi_supervised.weak_augment(torch.rand(4, 3))
 
