@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from ember import losses
+from ember.image_windows import crop_windows
 
 Augmentation = Callable[[torch.Tensor, "torch.Generator | None"], torch.Tensor]
 
@@ -95,9 +96,7 @@ def random_translate(images: torch.Tensor, generator: torch.Generator | None = N
     padded = F.pad(images, (0, 0, pad_columns, pad_columns, pad_rows, pad_rows))
     draw = lambda pad: torch.randint(0, 2 * pad + 1, (count,), device=images.device, generator=generator)
     tops, lefts = draw(pad_rows), draw(pad_columns)
-    rows = (tops[:, None] + torch.arange(height, device=images.device))[:, :, None]  # (batch, height, 1)
-    columns = (lefts[:, None] + torch.arange(width, device=images.device))[:, None, :]  # (batch, 1, width)
-    return padded[torch.arange(count, device=images.device)[:, None, None], rows, columns]
+    return crop_windows(padded, tops, lefts, height, width)
 
 
 def weak_augment(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ember._validation import require_choice, require_positive_int
+from ember.image_windows import crop_windows
 from ember.layers.base import Layer
 from ember.layers.conv import channels_first, channels_last
 from ember.layers.preprocessing import center_crop
@@ -108,10 +109,7 @@ class RandomCrop(_RandomLayer):
         device = inputs.device
         top = (self.uniform(batch, 0, 1, device) * (rows - self.height + 1)).long().clamp_max(rows - self.height)
         left = (self.uniform(batch, 0, 1, device) * (cols - self.width + 1)).long().clamp_max(cols - self.width)
-        row_index = (top[:, None] + torch.arange(self.height, device=device))[:, :, None, None]
-        inputs = inputs.gather(1, row_index.expand(batch, self.height, cols, channels))
-        col_index = (left[:, None] + torch.arange(self.width, device=device))[:, None, :, None]
-        return inputs.gather(2, col_index.expand(batch, self.height, self.width, channels))
+        return crop_windows(inputs, top, left, self.height, self.width)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "height": self.height, "width": self.width, "padding": self.padding}
