@@ -1,9 +1,9 @@
 """Semi-supervised learning: a few labeled images plus all the others unlabeled, trained with
-FixMatch through `fit(x, y, unlabeled_x=...)`, against the same CNN trained on the labeled
-images alone. MNIST with 100 labels (10 per digit); CIFAR-10 with 4,000 (400 per class).
+FlexMatch (or FixMatch) through `fit(x, y, unlabeled_x=...)`, against the same CNN trained on the
+labeled images alone. MNIST with 100 labels (10 per digit); CIFAR-10 with 4,000 (400 per class).
 
 Run: EMBER_DATA_DIR=../shared/datasets .venv/bin/python examples/semi_supervised.py [mnist|cifar10]
-     [--epochs N] [--steps-per-epoch N] [--seed S]
+     [--method flexmatch|fixmatch] [--epochs N] [--steps-per-epoch N] [--seed S]
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 import ember
 from ember import layers, semi_supervised
 
+METHODS = {"flexmatch": semi_supervised.FlexMatch, "fixmatch": semi_supervised.FixMatch}
 SETTINGS = {  # labels per class, default epochs x steps per epoch, batch size
     "mnist": {"per_class": 10, "epochs": 20, "steps_per_epoch": 100, "batch_size": 32},
     "cifar10": {"per_class": 400, "epochs": 10, "steps_per_epoch": 100, "batch_size": 32},
@@ -58,7 +59,7 @@ def classifier(input_shape: tuple[int, ...], width: int, steps: int) -> ember.Se
 
 
 def main(dataset: str = "mnist", epochs: int | None = None, steps_per_epoch: int | None = None, seed: int = 0,
-         verbose: int = 2) -> dict[str, float]:
+         verbose: int = 2, method: str = "flexmatch") -> dict[str, float]:
     settings = SETTINGS[dataset]
     epochs, steps_per_epoch = epochs or settings["epochs"], steps_per_epoch or settings["steps_per_epoch"]
     x_train, y_train, x_test, y_test = load(dataset)
@@ -69,7 +70,7 @@ def main(dataset: str = "mnist", epochs: int | None = None, steps_per_epoch: int
     ember.utils.set_random_seed(seed)
     alone = classifier(x_train.shape[1:], width, epochs * steps_per_epoch)
     start = time.perf_counter()
-    copies = max(1, steps_per_epoch * settings["batch_size"] // len(labeled))  # as many steps as FixMatch takes
+    copies = max(1, steps_per_epoch * settings["batch_size"] // len(labeled))  # as many steps as the semi-supervised fit
     alone.fit(np.concatenate([x_train[labeled]] * copies), np.concatenate([y_train[labeled]] * copies),
               epochs=epochs, batch_size=settings["batch_size"], verbose=0)
     results["supervised_only_accuracy"] = float(alone.evaluate(x_test, y_test, verbose=0)[1])
@@ -78,20 +79,20 @@ def main(dataset: str = "mnist", epochs: int | None = None, steps_per_epoch: int
     ember.utils.set_random_seed(seed)
     model = classifier(x_train.shape[1:], width, epochs * steps_per_epoch)
     start = time.perf_counter()
-    method = semi_supervised.FixMatch(seed=seed)
-    model.fit(x_train[labeled], y_train[labeled], unlabeled_x=x_train, semi_supervised=method, epochs=epochs,
-              steps_per_epoch=steps_per_epoch, batch_size=settings["batch_size"], verbose=verbose,
+    model.fit(x_train[labeled], y_train[labeled], unlabeled_x=x_train, semi_supervised=METHODS[method](seed=seed),
+              epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=settings["batch_size"], verbose=verbose,
               validation_data=(x_test[:1000], y_test[:1000]))
-    results["fixmatch_accuracy"] = float(model.evaluate(x_test, y_test, verbose=0)[1])
-    results["fixmatch_seconds"] = time.perf_counter() - start
+    results[f"{method}_accuracy"] = float(model.evaluate(x_test, y_test, verbose=0)[1])
+    results[f"{method}_seconds"] = time.perf_counter() - start
     return results
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", nargs="?", default="mnist", choices=list(SETTINGS))
+    parser.add_argument("--method", default="flexmatch", choices=list(METHODS))
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--steps-per-epoch", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     arguments = parser.parse_args()
-    print(main(arguments.dataset, arguments.epochs, arguments.steps_per_epoch, arguments.seed))
+    print(main(arguments.dataset, arguments.epochs, arguments.steps_per_epoch, arguments.seed, method=arguments.method))

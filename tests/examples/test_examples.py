@@ -203,11 +203,11 @@ def test_autoencoder_examples_reconstruct_denoise_and_find_the_held_out_digit(re
 
 
 @pytest.mark.slow
-def test_fixmatch_example_runs_both_trainings(real_data_dir, monkeypatch):
+def test_semi_supervised_example_runs_both_trainings(real_data_dir, monkeypatch):
     monkeypatch.setenv("EMBER_DATA_DIR", str(real_data_dir))
     results = load_example("semi_supervised").main("mnist", epochs=1, steps_per_epoch=15, verbose=0)
-    assert results["labels"] == 100 and results["fixmatch_seconds"] > 0  # the learning itself: tests/training
-    assert 0.0 <= results["supervised_only_accuracy"] <= 1.0 and 0.0 <= results["fixmatch_accuracy"] <= 1.0
+    assert results["labels"] == 100 and results["flexmatch_seconds"] > 0  # the learning itself: tests/training
+    assert 0.0 <= results["supervised_only_accuracy"] <= 1.0 and 0.0 <= results["flexmatch_accuracy"] <= 1.0
 
 
 def test_movielens_example_runs_on_an_archive_in_the_canonical_layout(tmp_path, monkeypatch):

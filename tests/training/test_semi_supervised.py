@@ -38,6 +38,95 @@ def test_the_unlabeled_loss_counts_only_confident_pseudo_labels():
     assert history["loss"][0] == pytest.approx(supervised + expected, rel=1e-5)
 
 
+def test_distribution_alignment_scales_by_label_over_prediction_frequencies():
+    alignment = semi_supervised.DistributionAlignment(momentum=0.5)
+    probabilities = torch.tensor([[0.9, 0.1], [0.6, 0.4]], dtype=torch.float64)
+    aligned = alignment(probabilities, torch.tensor([0.5, 0.5], dtype=torch.float64))
+    ratio = torch.tensor([0.5 / 0.75, 0.5 / 0.25], dtype=torch.float64)  # the model over-predicts class 0
+    expected = probabilities * ratio / (probabilities * ratio).sum(dim=1, keepdim=True)
+    torch.testing.assert_close(aligned, expected, rtol=1e-5, atol=0)
+    assert aligned[1].argmax() == 1  # a pseudo-label moved to the under-predicted class
+    alignment(torch.tensor([[0.5, 0.5]], dtype=torch.float64), torch.tensor([1.0, 0.0], dtype=torch.float64))
+    torch.testing.assert_close(alignment.predictions, torch.tensor([0.625, 0.375], dtype=torch.float64))
+    torch.testing.assert_close(alignment.labels, torch.tensor([0.75, 0.25], dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)"):
+        semi_supervised.DistributionAlignment(momentum=1.0)
+
+
+def test_label_frequencies_read_integer_and_one_hot_labels():
+    expected = torch.tensor([0.5, 0.25, 0.25])
+    for labels in (torch.tensor([0, 2, 1, 0]), torch.tensor([[0], [2], [1], [0]]),
+                   torch.eye(3)[torch.tensor([0, 2, 1, 0])]):
+        torch.testing.assert_close(semi_supervised.label_frequencies(labels, 3), expected)
+
+
+def test_fit_thresholds_the_aligned_pseudo_labels():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(8, 3)).astype("float32"), np.array([0, 0, 1, 1, 1, 1, 2, 2])
+    unlabeled = rng.normal(size=(8, 3)).astype("float32") * 3
+    ember.utils.set_random_seed(3)
+    model = ember.Sequential([layers.Input((3,)), layers.Dense(3, activation="softmax")])
+    model.compile(ember.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+    probabilities = model.predict(unlabeled, verbose=0).astype(np.float64)
+    aligned = probabilities * np.array([0.25, 0.5, 0.25]) / probabilities.mean(axis=0)
+    aligned /= aligned.sum(axis=1, keepdims=True)
+    method = semi_supervised.FixMatch(threshold=0.6, unlabeled_ratio=1, weak=semi_supervised.identity,
+                                      strong=semi_supervised.identity, distribution_alignment=True)
+    history = model.fit(x, y, unlabeled_x=unlabeled, semi_supervised=method, batch_size=8, epochs=1, verbose=0).history
+    confident = aligned.max(axis=1) >= 0.6
+    assert 0 < confident.sum() < 8 and (aligned.argmax(axis=1) != probabilities.argmax(axis=1)).any()
+    labels = aligned.argmax(axis=1)
+    expected = np.mean(-np.log(probabilities[np.arange(8), labels]) * confident)
+    assert history["unlabeled_loss"][0] == pytest.approx(expected, rel=1e-5)
+    assert history["pseudo_label_rate"][0] == pytest.approx(confident.mean())
+
+
+def test_curriculum_thresholds_follow_each_class_learning_effect():
+    thresholds = semi_supervised.CurriculumThresholds(threshold=0.9, samples=6)
+    probabilities = torch.tensor([[0.95, 0.05], [0.92, 0.08], [0.3, 0.7], [0.5, 0.5]])
+    mask = thresholds(probabilities, torch.tensor([0, 1, 2, 3]))
+    assert mask.tolist() == [1.0, 1.0, 1.0, 1.0]  # nothing learned yet: every threshold is 0
+    assert thresholds.remembered.tolist() == [0, 0, -1, -1, -1, -1]
+    # class 0: 2 samples over the 4 with no confident prediction yet (warm-up); class 1: none
+    torch.testing.assert_close(thresholds.learning_effect, torch.tensor([0.5, 0.0]))
+    torch.testing.assert_close(thresholds.class_thresholds(), torch.tensor([0.9 * 0.5 / 1.5, 0.0]))
+    mask = thresholds(torch.tensor([[0.29, 0.71], [0.31, 0.69], [0.02, 0.98]]), torch.tensor([4, 5, 0]))
+    assert mask.tolist() == [1.0, 1.0, 1.0]  # a class-1 label counts at any confidence, so far
+    assert thresholds.remembered.tolist() == [1, 0, -1, -1, -1, -1]  # sample 0 now sure of class 1
+    torch.testing.assert_close(thresholds.learning_effect, torch.tensor([0.25, 0.25]))
+    mask = thresholds(torch.tensor([[0.1, 0.9], [0.2, 0.8], [0.8, 0.2], [0.5, 0.5]]), torch.tensor([2, 3, 4, 5]))
+    assert mask.tolist() == [1.0, 1.0, 1.0, 1.0]  # thresholds 0.9 * 0.25 / 1.75 = 0.129
+    assert thresholds.remembered.tolist() == [1, 0, 1, -1, -1, -1]
+    torch.testing.assert_close(thresholds.learning_effect, torch.tensor([1 / 3, 2 / 3]))  # over the 3 unused
+    torch.testing.assert_close(thresholds.class_thresholds(), torch.tensor([0.18, 0.45]))
+
+
+def test_curriculum_thresholds_without_warmup_compare_classes_only():
+    thresholds = semi_supervised.CurriculumThresholds(threshold=0.9, samples=10, warmup=False)
+    sure_0, sure_1, unsure = [0.95, 0.03, 0.02], [0.02, 0.97, 0.01], [0.4, 0.3, 0.3]
+    thresholds(torch.tensor([sure_0, sure_0, sure_0, sure_1, sure_1, unsure]), torch.arange(6))
+    torch.testing.assert_close(thresholds.learning_effect, torch.tensor([1.0, 2 / 3, 0.0]))  # 3, 2, 0 of 3
+    torch.testing.assert_close(thresholds.class_thresholds(), torch.tensor([0.9, 0.45, 0.0]))
+    mask = thresholds(torch.tensor([[0.85, 0.1, 0.05], [0.91, 0.05, 0.04], [0.28, 0.42, 0.3], [0.2, 0.5, 0.3],
+                                    [0.3, 0.3, 0.4]]), torch.arange(6, 11) % 10)
+    assert mask.tolist() == [0.0, 1.0, 0.0, 1.0, 1.0]
+    assert semi_supervised.FixMatch().thresholds(10)(torch.tensor([[0.96, 0.04], [0.9, 0.1]]),
+                                                     torch.tensor([0, 1])).tolist() == [1.0, 0.0]
+
+
+def test_flexmatch_counts_every_pseudo_label_before_any_class_is_learned():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 3)).astype("float32"), rng.integers(0, 3, 8)
+    model = ember.Sequential([layers.Input((3,)), layers.Dense(3, activation="softmax")])
+    model.compile(ember.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+    method = semi_supervised.get("flexmatch")
+    assert isinstance(method, semi_supervised.FlexMatch) and method.threshold == 0.95
+    method.weak = method.strong = semi_supervised.identity
+    history = model.fit(x, y, unlabeled_x=rng.normal(size=(64, 3)).astype("float32"), semi_supervised=method,
+                        batch_size=8, epochs=1, steps_per_epoch=1, verbose=0).history
+    assert history["pseudo_label_rate"][0] == 1.0  # a fixed 0.95 would pass few of these uncertain ones
+
+
 def test_the_labeled_batch_gets_the_weak_view():
     x, y = np.arange(12, dtype="float32").reshape(4, 3), np.array([0, 1, 2, 0])
     seen = []

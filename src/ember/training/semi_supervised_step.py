@@ -68,15 +68,18 @@ class SemiSupervisedStep(EagerStep):
         self.generator = None if method.seed is None else \
             torch.Generator(device=unlabeled.device).manual_seed(int(method.seed))
         self.order, self.position, self.steps_taken = torch.empty(0, dtype=torch.long), 0, 0
+        self.alignment = semi_supervised.DistributionAlignment() if method.distribution_alignment else None
+        self.thresholds = method.thresholds(len(unlabeled))
 
     def next_unlabeled(self, count: int) -> torch.Tensor:
-        """The next `count` unlabeled samples of the current permutation (a new one when it runs out)."""
+        """The indices of the next `count` unlabeled samples of the current permutation (a new one
+        when it runs out)."""
         if self.position + count > len(self.order):
             self.order = torch.randperm(len(self.unlabeled), device=self.unlabeled.device, generator=self.generator)
             self.position = 0
         rows = self.order[self.position:self.position + count]
         self.position += count
-        return self.unlabeled[rows]
+        return rows
 
     def log_probabilities(self, outputs: torch.Tensor) -> torch.Tensor:
         """`(batch, classes)` log-probabilities from the model's logits or probabilities."""
@@ -91,7 +94,8 @@ class SemiSupervisedStep(EagerStep):
         if not self.model.training:
             return super().forward_and_loss(x, y, sample_weight)
         method = self.method
-        samples = self.next_unlabeled(method.unlabeled_ratio * len(x))
+        rows = self.next_unlabeled(method.unlabeled_ratio * len(x))
+        samples = self.unlabeled[rows]
         with torch.no_grad():
             labeled_view = method.weak(x, self.generator)
             weak, strong = method.weak(samples, self.generator), method.strong(samples, self.generator)
@@ -101,8 +105,12 @@ class SemiSupervisedStep(EagerStep):
         labeled, count = rows_of(outputs, 0, len(x)), len(samples)
         loss = self.objectives.compute_loss(y, labeled, sample_weight, extra_losses(self._loss_layers))
         with torch.no_grad():
-            confidence, pseudo_labels = self.log_probabilities(outputs)[len(x):].exp().max(dim=-1)
-            confident = (confidence >= method.threshold).float()
+            probabilities = self.log_probabilities(outputs)[len(x):].exp()
+            if self.alignment is not None:
+                classes = probabilities.shape[-1]
+                probabilities = self.alignment(probabilities, semi_supervised.label_frequencies(y, classes))
+            pseudo_labels = probabilities.argmax(dim=-1)
+            confident = self.thresholds(probabilities, rows)
         unlabeled_loss = (F.nll_loss(self.log_probabilities(strong_outputs), pseudo_labels, reduction="none")
                           * confident).mean()
         with torch.no_grad():

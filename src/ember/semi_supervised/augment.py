@@ -1,31 +1,16 @@
-"""Semi-supervised learning as a training mode of ordinary classifiers: a few labeled samples plus
-many unlabeled ones, through `fit(x, y, unlabeled_x=u, semi_supervised=FixMatch())`.
-
-Each step takes a labeled batch (weakly augmented, as FixMatch does) and `unlabeled_ratio` times as
-many unlabeled samples. The model's own prediction on a weakly augmented view of each unlabeled
-sample becomes its pseudo-label where the model is confident (`threshold`); the cross-entropy of
-the prediction on a strongly augmented view against it is added to the labeled loss, weighted by
-`unlabeled_weight`.
-
-- `FixMatch` (Sohn et al. 2020): weak = a random shift by whole pixels; strong = a random affine,
-  contrast, then Cutout of up to half the side; threshold 0.95, ratio 7, weight 1.
-- `PseudoLabel` (Lee 2013): no augmentation by default; the weight ramps up from 0 over
-  `rampup_steps` steps, since early pseudo-labels are mostly wrong.
-
-Augmentations run on the device on whole batches, each sample drawn afresh. Images are
-channels-last `(batch, height, width, channels)`; give `weak=`/`strong=` callables
-`(batch tensor, torch.Generator | None) -> batch tensor` for other data.
+"""FixMatch's on-device image augmentations, each `(batch, generator) -> batch` on channels-last
+images `(batch, height, width, channels)`, every sample drawn afresh: the weak view (a shift by
+whole pixels), the strong view (affine, contrast, Cutout), and their parts.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
-from ember import losses
 from ember.image_windows import crop_windows
 
 Augmentation = Callable[[torch.Tensor, "torch.Generator | None"], torch.Tensor]
@@ -124,72 +109,5 @@ def _require_images(images: torch.Tensor) -> None:
                          "(batch, generator) -> batch, or use PseudoLabel (no augmentation).")
 
 
-class SemiSupervisedMethod:
-    """Pseudo-labels from a weak view, a loss on a strong view (see the module docstring).
-
-    Args:
-        threshold: the confidence (largest class probability) a pseudo-label needs to count.
-        unlabeled_ratio: unlabeled samples per labeled sample in each step (mu in FixMatch).
-        unlabeled_weight: the weight of the unlabeled loss (lambda_u).
-        rampup_steps: the weight grows linearly from 0 over this many steps (0: at once).
-        weak, strong: augmentations `(batch, generator) -> batch`.
-        seed: seeds the augmentations and the order of the unlabeled samples.
-    """
-
-    def __init__(self, threshold: float, unlabeled_ratio: int, unlabeled_weight: float, rampup_steps: int,
-                 weak: Augmentation, strong: Augmentation, seed: int | None = None) -> None:
-        if not 0.0 <= threshold < 1.0:
-            raise ValueError(f"threshold must be in [0, 1) (a class probability); got {threshold!r}.")
-        if not isinstance(unlabeled_ratio, int) or unlabeled_ratio < 1:
-            raise ValueError(f"unlabeled_ratio must be a positive integer (7 in FixMatch); got {unlabeled_ratio!r}.")
-        if unlabeled_weight < 0 or rampup_steps < 0:
-            raise ValueError(f"unlabeled_weight and rampup_steps must be >= 0; got {unlabeled_weight!r} and "
-                             f"{rampup_steps!r}.")
-        self.threshold, self.unlabeled_ratio = float(threshold), unlabeled_ratio
-        self.unlabeled_weight, self.rampup_steps = float(unlabeled_weight), int(rampup_steps)
-        self.weak, self.strong, self.seed = weak, strong, seed
-
-    def weight_at(self, step: int) -> float:
-        """The unlabeled loss's weight at training step `step` (from 0)."""
-        if self.rampup_steps == 0:
-            return self.unlabeled_weight
-        return self.unlabeled_weight * min(1.0, step / self.rampup_steps)
-
-
-class FixMatch(SemiSupervisedMethod):
-    """FixMatch (Sohn et al. 2020): confident pseudo-labels of weak views teach the strong views."""
-
-    def __init__(self, threshold: float = 0.95, unlabeled_ratio: int = 7, unlabeled_weight: float = 1.0,
-                 rampup_steps: int = 0, weak: Augmentation = weak_augment, strong: Augmentation = strong_augment,
-                 seed: int | None = None) -> None:
-        super().__init__(threshold, unlabeled_ratio, unlabeled_weight, rampup_steps, weak, strong, seed)
-
-
-class PseudoLabel(SemiSupervisedMethod):
-    """Pseudo-labelling (Lee 2013): the model's confident predictions on unlabeled samples become
-    targets, with a weight that ramps up over `rampup_steps`."""
-
-    def __init__(self, threshold: float = 0.95, unlabeled_ratio: int = 1, unlabeled_weight: float = 1.0,
-                 rampup_steps: int = 1000, weak: Augmentation = identity, strong: Augmentation = identity,
-                 seed: int | None = None) -> None:
-        super().__init__(threshold, unlabeled_ratio, unlabeled_weight, rampup_steps, weak, strong, seed)
-
-
-CLASSIFICATION_LOSSES = (losses.SparseCategoricalCrossentropy, losses.CategoricalCrossentropy)
-METHODS = {"fixmatch": FixMatch, "pseudo_label": PseudoLabel}
-
-
-def get(method: str | SemiSupervisedMethod | None) -> SemiSupervisedMethod:
-    """A method object from a name ("fixmatch", "pseudo_label"), an instance, or None (FixMatch)."""
-    if method is None:
-        return FixMatch()
-    if isinstance(method, SemiSupervisedMethod):
-        return method
-    if isinstance(method, str) and method.lower().replace("-", "_") in METHODS:
-        return METHODS[method.lower().replace("-", "_")]()
-    raise ValueError(f"semi_supervised must be one of {list(METHODS)} or a FixMatch/PseudoLabel object; "
-                     f"got {method!r}.")
-
-
-__all__ = ["FixMatch", "PseudoLabel", "SemiSupervisedMethod", "weak_augment", "strong_augment", "random_affine",
-           "random_contrast", "random_translate", "cutout", "identity", "get"]
+__all__ = ["Augmentation", "weak_augment", "strong_augment", "random_affine", "random_contrast", "random_translate",
+           "cutout", "identity"]
