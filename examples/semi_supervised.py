@@ -1,5 +1,5 @@
 """Semi-supervised learning: a few labeled images plus all the others unlabeled, trained with
-FlexMatch (or FixMatch) through `fit(x, y, unlabeled_x=...)`, against the same CNN trained on the
+FlexMatch or FixMatch through `fit(x, y, unlabeled_x=...)`, against the same CNN trained on the
 labeled images alone. MNIST with 100 labels (10 per digit); CIFAR-10 with 4,000 (400 per class).
 
 Run: EMBER_DATA_DIR=../shared/datasets .venv/bin/python examples/semi_supervised.py [mnist|cifar10]
@@ -17,9 +17,11 @@ import ember
 from ember import layers, semi_supervised
 
 METHODS = {"flexmatch": semi_supervised.FlexMatch, "fixmatch": semi_supervised.FixMatch}
-SETTINGS = {  # labels per class, default epochs x steps per epoch, batch size
-    "mnist": {"per_class": 10, "epochs": 20, "steps_per_epoch": 100, "batch_size": 32},
-    "cifar10": {"per_class": 400, "epochs": 10, "steps_per_epoch": 100, "batch_size": 32},
+SETTINGS = {  # labels per class, default epochs x steps per epoch, batch size, method
+    "mnist": {"per_class": 10, "epochs": 40, "steps_per_epoch": 100, "batch_size": 32, "method": "flexmatch"},
+    # FlexMatch's warm-up lets every pseudo-label count while this small CNN still knows little of
+    # CIFAR-10, and it never recovers in 1,000 steps (13% measured): the fixed threshold is safer here.
+    "cifar10": {"per_class": 400, "epochs": 10, "steps_per_epoch": 100, "batch_size": 32, "method": "fixmatch"},
 }
 
 
@@ -59,8 +61,9 @@ def classifier(input_shape: tuple[int, ...], width: int, steps: int) -> ember.Se
 
 
 def main(dataset: str = "mnist", epochs: int | None = None, steps_per_epoch: int | None = None, seed: int = 0,
-         verbose: int = 2, method: str = "flexmatch") -> dict[str, float]:
+         verbose: int = 2, method: str | None = None) -> dict[str, float]:
     settings = SETTINGS[dataset]
+    method = method or settings["method"]
     epochs, steps_per_epoch = epochs or settings["epochs"], steps_per_epoch or settings["steps_per_epoch"]
     x_train, y_train, x_test, y_test = load(dataset)
     labeled = labeled_subset(y_train, settings["per_class"], seed)
@@ -90,7 +93,8 @@ def main(dataset: str = "mnist", epochs: int | None = None, steps_per_epoch: int
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", nargs="?", default="mnist", choices=list(SETTINGS))
-    parser.add_argument("--method", default="flexmatch", choices=list(METHODS))
+    parser.add_argument("--method", default=None, choices=list(METHODS),
+                        help="default: flexmatch for MNIST, fixmatch for CIFAR-10")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--steps-per-epoch", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
