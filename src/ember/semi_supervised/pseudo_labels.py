@@ -6,7 +6,6 @@ its state on the device for one fit.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 
 class DistributionAlignment:
@@ -41,7 +40,9 @@ def label_frequencies(y: torch.Tensor, classes: int) -> torch.Tensor:
     or of one-hot / soft labels (`(batch, classes)`)."""
     if y.is_floating_point() and y.ndim == 2 and y.shape[-1] == classes and classes > 1:
         return y.float().mean(dim=0)
-    return F.one_hot(y.reshape(-1).long(), classes).float().mean(dim=0)
+    labels = y.reshape(-1).long()
+    counts = torch.zeros(classes, device=y.device).index_add_(0, labels, torch.ones(len(labels), device=y.device))
+    return counts / len(labels)
 
 
 class FixedThreshold:
@@ -70,6 +71,7 @@ class CurriculumThresholds:
     def __init__(self, threshold: float, samples: int, warmup: bool = True) -> None:
         self.threshold, self.samples, self.warmup = threshold, samples, warmup
         self.remembered: torch.Tensor | None = None  # (samples,) a class, or -1 for none yet
+        self.counts: torch.Tensor | None = None  # (1 + classes,) samples with none yet, then per class
         self.learning_effect: torch.Tensor | None = None  # (classes,) beta, in [0, 1]
 
     def class_thresholds(self) -> torch.Tensor:
@@ -84,12 +86,18 @@ class CurriculumThresholds:
         classes = probabilities.shape[-1]
         if self.remembered is None:
             self.remembered = torch.full((self.samples,), -1, dtype=torch.long, device=probabilities.device)
+            self.counts = torch.zeros(classes + 1, dtype=probabilities.dtype, device=probabilities.device)
+            self.counts[0] = self.samples
             self.learning_effect = torch.zeros(classes, dtype=probabilities.dtype, device=probabilities.device)
         mask = (confidence >= self.class_thresholds()[pseudo_labels]).to(probabilities.dtype)
-        sure = confidence >= self.threshold
-        self.remembered[rows] = torch.where(sure, pseudo_labels, self.remembered[rows])
-        counts = torch.bincount(self.remembered + 1, minlength=classes + 1).to(probabilities.dtype)
-        unused, per_class = counts[0], counts[1:]
+        # `rows` are distinct (a slice of a permutation): move each changed sample between the counts
+        # instead of recounting all of them (and no host sync, as torch.bincount has on CUDA)
+        before = self.remembered[rows]
+        after = torch.where(confidence >= self.threshold, pseudo_labels, before)
+        self.remembered[rows] = after
+        ones = torch.ones_like(confidence)
+        self.counts.index_add_(0, before + 1, -ones).index_add_(0, after + 1, ones)
+        unused, per_class = self.counts[0], self.counts[1:]
         largest = torch.maximum(per_class.max(), unused) if self.warmup else per_class.max()
         self.learning_effect = per_class / largest.clamp(min=1.0)
         return mask
